@@ -1,0 +1,141 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, parseConfig, readEnvironment } from "../../src/config.ts";
+
+const valid = {
+  SLACK_BOT_TOKEN: "xoxb-1111-2222-abcdefabcdef",
+  SLACK_SIGNING_SECRET: "0123456789abcdef0123456789abcdef",
+  PUFFLE_API_KEY: "pk_live_abcdefghijkl",
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("applies the documented defaults", () => {
+    const config = parseConfig(valid);
+    expect(config.slack.mode).toBe("http");
+    expect(config.slack.apiUrl).toBe("https://slack.com/api/");
+    expect(config.port).toBe(3000);
+    expect(config.puffle.apiUrl).toBe("https://app.puffle.ai");
+    expect(config.puffle.defaultStep).toBeUndefined();
+    expect(config.triggerApiUrl).toBe("https://api.trigger.dev");
+    expect(config.databaseUrl).toBe("sqlite:./data/puffle-drafter.db");
+    expect(config.logLevel).toBe("info");
+    expect(config.pollIntervalMs).toBe(2000);
+    expect(config.turnTimeoutMs).toBe(300_000);
+    expect(config.allowedChannelIds).toBeUndefined();
+  });
+
+  it("reports several bad variables together, in plain words, without echoing values", () => {
+    const problems = problemsOf({
+      SLACK_BOT_TOKEN: "not-a-token-secret-value",
+      PUFFLE_API_KEY: "",
+      PORT: "eighty",
+      PUFFLE_API_URL: "ftp://nope",
+      PUFFLE_CAMPAIGN_ID: "3f2c8a1e-0b7d-4e59-9c1a-2d4e6f8a0b1c",
+      LOG_LEVEL: "loud",
+      DATABASE_URL: "postgres://localhost/db",
+    });
+    const text = problems.join("\n");
+    expect(problems.length).toBeGreaterThanOrEqual(8);
+    for (const name of [
+      "SLACK_BOT_TOKEN",
+      "SLACK_SIGNING_SECRET",
+      "PUFFLE_API_KEY",
+      "PORT",
+      "PUFFLE_API_URL",
+      "PUFFLE_NODE_ID",
+      "LOG_LEVEL",
+      "DATABASE_URL",
+    ]) {
+      expect(text).toContain(name);
+    }
+    expect(text).toContain("xoxb-");
+    expect(text).not.toContain("not-a-token-secret-value");
+  });
+
+  it("counts an empty value as unset", () => {
+    const config = parseConfig({ ...valid, PORT: "", LOG_LEVEL: " ", TRIGGER_API_URL: "" });
+    expect(config.port).toBe(3000);
+    expect(config.logLevel).toBe("info");
+    expect(config.triggerApiUrl).toBe("https://api.trigger.dev");
+  });
+
+  it("selects Socket Mode with an app token, where the signing secret is optional", () => {
+    const config = parseConfig({
+      SLACK_BOT_TOKEN: valid.SLACK_BOT_TOKEN,
+      PUFFLE_API_KEY: valid.PUFFLE_API_KEY,
+      SLACK_APP_TOKEN: "xapp-1-A111-222-abc",
+    });
+    expect(config.slack.mode).toBe("socket");
+  });
+
+  it("reads optional values: realtime off, allow-list, default step, trailing slashes", () => {
+    const config = parseConfig({
+      ...valid,
+      TRIGGER_API_URL: "off",
+      ALLOWED_CHANNEL_IDS: "C0AAA, C0BBB ,",
+      PUFFLE_CAMPAIGN_ID: "3F2C8A1E-0B7D-4E59-9C1A-2D4E6F8A0B1C",
+      PUFFLE_NODE_ID: "4a2c8a1e-0b7d-4e59-9c1a-2d4e6f8a0b1c",
+      PUFFLE_API_URL: "http://127.0.0.1:4010/",
+      SLACK_API_URL: "http://127.0.0.1:9999/api",
+    });
+    expect(config.triggerApiUrl).toBeUndefined();
+    expect([...(config.allowedChannelIds ?? [])]).toEqual(["C0AAA", "C0BBB"]);
+    expect(config.puffle.defaultStep).toEqual({
+      campaignId: "3f2c8a1e-0b7d-4e59-9c1a-2d4e6f8a0b1c",
+      nodeId: "4a2c8a1e-0b7d-4e59-9c1a-2d4e6f8a0b1c",
+    });
+    expect(config.puffle.apiUrl).toBe("http://127.0.0.1:4010");
+    expect(config.slack.apiUrl).toBe("http://127.0.0.1:9999/api/");
+  });
+
+  it("rejects a malformed allow-list and out-of-range numbers", () => {
+    const problems = problemsOf({
+      ...valid,
+      ALLOWED_CHANNEL_IDS: "general",
+      PORT: "70000",
+      POLL_INTERVAL_MS: "5",
+    });
+    expect(problems.join("\n")).toMatch(/ALLOWED_CHANNEL_IDS/);
+    expect(problems.join("\n")).toMatch(/PORT/);
+    expect(problems.join("\n")).toMatch(/POLL_INTERVAL_MS/);
+  });
+
+  it("merges .env under the process environment", () => {
+    const dir = mkdtempSync(join(tmpdir(), "cfg-"));
+    const file = join(dir, ".env");
+    writeFileSync(file, "PORT=4000\nLOG_LEVEL=debug\n# comment\nPUFFLE_API_KEY=pk_test_fromfile\n");
+    const env = readEnvironment(file, { PORT: "5000", LOG_LEVEL: "" });
+    expect(env.PORT).toBe("5000");
+    expect(env.LOG_LEVEL).toBe("debug");
+    expect(env.PUFFLE_API_KEY).toBe("pk_test_fromfile");
+    expect(readEnvironment(join(dir, "missing.env"), {}).PORT).toBeUndefined();
+  });
+});
+
+describe(".env.example", () => {
+  it("documents every variable the app reads, each with a comment, and nothing else", async () => {
+    const { readFileSync } = await import("node:fs");
+    const { CONFIG_VARIABLES } = await import("../../src/config.ts");
+    const lines = readFileSync(new URL("../../.env.example", import.meta.url), "utf8").split("\n");
+    const documented = lines.filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split("=")[0]);
+    expect([...documented].sort()).toEqual([...CONFIG_VARIABLES].sort());
+    for (const name of CONFIG_VARIABLES) {
+      // The comment may sit above a small group of related variables.
+      let index = lines.findIndex((l) => l.startsWith(`${name}=`)) - 1;
+      while (index > 0 && /^[A-Z_]+=/.test(lines[index] ?? "")) index--;
+      expect(lines[index], `${name} needs a comment above it`).toMatch(/^#/);
+    }
+  });
+});
