@@ -1,0 +1,350 @@
+import { Agent, type Dispatcher, request } from "undici";
+import type { z } from "zod";
+import { AbortedError, type Clock, sleep, systemClock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import {
+  BadResponseError,
+  ConnectionError,
+  errorForStatus,
+  isPuffleError,
+  serverMessageOf,
+  TimeoutError,
+} from "./errors.ts";
+import { type CallKind, DEFAULT_RETRY, decideRetry, parseRetryAfter, type RetryOptions } from "./retry.ts";
+import {
+  type Campaign,
+  type CampaignDetail,
+  CampaignDetailSchema,
+  CampaignListSchema,
+  DeleteAnswerSchema,
+  describeIssues,
+  type GenerateExamplesRequest,
+  type LeadsPage,
+  LeadsPageSchema,
+  NodeEnvelopeSchema,
+  type NodePatch,
+  type RunHandle,
+  RunHandleSchema,
+  type SequenceNode,
+  type Session,
+  SessionEnvelopeSchema,
+  SessionListSchema,
+  type SessionPatch,
+  type TurnRequest,
+} from "./schemas.ts";
+
+export interface CallOptions {
+  /** Aborts the call (and its retries) from outside, e.g. on shutdown. */
+  signal?: AbortSignal;
+  /** Per-attempt deadline; defaults to the client's read or write timeout. */
+  timeoutMs?: number;
+}
+
+export interface PuffleClient {
+  createSession(input: { campaign_id: string; node_id: string }, options?: CallOptions): Promise<Session>;
+  listSessions(campaignId: string, options?: CallOptions): Promise<Session[]>;
+  getSession(sessionId: string, options?: CallOptions): Promise<Session>;
+  patchSession(sessionId: string, patch: SessionPatch, options?: CallOptions): Promise<Session>;
+  deleteSession(sessionId: string, options?: CallOptions): Promise<void>;
+  sendTurn(sessionId: string, body: TurnRequest, options?: CallOptions): Promise<RunHandle>;
+  generateExamples(
+    sessionId: string,
+    body: GenerateExamplesRequest,
+    options?: CallOptions,
+  ): Promise<RunHandle>;
+  listCampaigns(options?: CallOptions): Promise<Campaign[]>;
+  getCampaign(campaignId: string, options?: CallOptions): Promise<CampaignDetail>;
+  listLeads(
+    campaignId: string,
+    query?: { page?: number; limit?: number; status?: string },
+    options?: CallOptions,
+  ): Promise<LeadsPage>;
+  updateNode(
+    campaignId: string,
+    nodeId: string,
+    patch: NodePatch,
+    options?: CallOptions,
+  ): Promise<SequenceNode>;
+  close(): Promise<void>;
+}
+
+export interface PuffleClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  logger: Logger;
+  /** A pooled dispatcher; one is created (and closed by `close()`) when not given. */
+  dispatcher?: Dispatcher;
+  clock?: Clock;
+  retry?: Partial<RetryOptions>;
+  /** Per-attempt deadline for reads and other idempotent calls. */
+  readTimeoutMs?: number;
+  /** Per-attempt deadline for calls that start work (/turn, /generate-examples). */
+  dispatchTimeoutMs?: number;
+  userAgent?: string;
+}
+
+/** Largest answer we read; a session with a long history stays far below this. */
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+/** Error codes that mean the request never left this machine. */
+const NOT_SENT_CODES = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "EHOSTUNREACH",
+]);
+
+interface Call<T> {
+  method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  kind: CallKind;
+  schema: z.ZodType<T>;
+  options: CallOptions | undefined;
+}
+
+export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
+  const clock = options.clock ?? systemClock;
+  const retry: RetryOptions = { ...DEFAULT_RETRY, ...options.retry };
+  const readTimeoutMs = options.readTimeoutMs ?? 15_000;
+  const dispatchTimeoutMs = options.dispatchTimeoutMs ?? 30_000;
+  const ownsDispatcher = !options.dispatcher;
+  const dispatcher =
+    options.dispatcher ??
+    new Agent({ connections: 64, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 120_000 });
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const log = options.logger;
+
+  const headers = (hasBody: boolean): Record<string, string> => ({
+    authorization: `Bearer ${options.apiKey}`,
+    accept: "application/json",
+    "user-agent": options.userAgent ?? "puffle-drafter",
+    ...(hasBody ? { "content-type": "application/json" } : {}),
+  });
+
+  async function attempt<T>(call: Call<T>, timeoutMs: number): Promise<T> {
+    const url = new URL(base + call.path);
+    for (const [key, value] of Object.entries(call.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, String(value));
+    }
+    const where = { method: call.method, path: call.path };
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), timeoutMs);
+    const signal = call.options?.signal
+      ? AbortSignal.any([call.options.signal, deadline.signal])
+      : deadline.signal;
+    const started = performance.now();
+    try {
+      const response = await request(url, {
+        method: call.method,
+        headers: headers(call.body !== undefined),
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        dispatcher,
+        signal,
+      });
+      const raw = await readBody(response.body, { ...where, status: response.statusCode });
+      log.debug(
+        { ...where, status: response.statusCode, ms: Math.round(performance.now() - started) },
+        "puffle.response",
+      );
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        throw errorForStatus(response.statusCode, {
+          ...where,
+          status: response.statusCode,
+          serverMessage: serverMessageOf(raw),
+          rawBody: raw,
+          retryAfterMs: parseRetryAfter(response.headers["retry-after"], clock.now()),
+        });
+      }
+      return parse(call.schema, raw, { ...where, status: response.statusCode });
+    } catch (error) {
+      if (isPuffleError(error)) throw error;
+      if (call.options?.signal?.aborted) throw new AbortedError(call.options.signal.reason);
+      if (deadline.signal.aborted) throw new TimeoutError({ ...where, timeoutMs, cause: error });
+      const code = (error as { code?: string }).code ?? "";
+      throw new ConnectionError({ ...where, notSent: NOT_SENT_CODES.has(code), cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function run<T>(call: Call<T>): Promise<T> {
+    const timeoutMs =
+      call.options?.timeoutMs ?? (call.kind === "dispatch" ? dispatchTimeoutMs : readTimeoutMs);
+    for (let attemptNo = 1; ; attemptNo++) {
+      try {
+        return await attempt(call, timeoutMs);
+      } catch (error) {
+        if (!isPuffleError(error)) throw error;
+        const decision = decideRetry(call.kind, error, attemptNo, retry);
+        if (!decision.retry) throw error;
+        log.warn(
+          { ...error.toLog(), attempt: attemptNo, delayMs: decision.delayMs, reason: decision.reason },
+          "puffle.retry",
+        );
+        await sleep(clock, decision.delayMs, call.options?.signal);
+      }
+    }
+  }
+
+  const id = (value: string) => encodeURIComponent(value);
+  const sessions = "/api/campaigns/ai-chat-sessions";
+
+  return {
+    async createSession(input, callOptions) {
+      const answer = await run({
+        method: "POST",
+        path: sessions,
+        body: input,
+        kind: "idempotent",
+        schema: SessionEnvelopeSchema,
+        options: callOptions,
+      });
+      return answer.session;
+    },
+    async listSessions(campaignId, callOptions) {
+      const answer = await run({
+        method: "GET",
+        path: sessions,
+        query: { campaign_id: campaignId },
+        kind: "idempotent",
+        schema: SessionListSchema,
+        options: callOptions,
+      });
+      return answer.sessions;
+    },
+    async getSession(sessionId, callOptions) {
+      const answer = await run({
+        method: "GET",
+        path: `${sessions}/${id(sessionId)}`,
+        kind: "idempotent",
+        schema: SessionEnvelopeSchema,
+        options: callOptions,
+      });
+      return answer.session;
+    },
+    async patchSession(sessionId, patch, callOptions) {
+      const answer = await run({
+        method: "PATCH",
+        path: `${sessions}/${id(sessionId)}`,
+        body: patch,
+        kind: "idempotent",
+        schema: SessionEnvelopeSchema,
+        options: callOptions,
+      });
+      return answer.session;
+    },
+    async deleteSession(sessionId, callOptions) {
+      await run({
+        method: "DELETE",
+        path: `${sessions}/${id(sessionId)}`,
+        kind: "idempotent",
+        schema: DeleteAnswerSchema,
+        options: callOptions,
+      });
+    },
+    sendTurn(sessionId, body, callOptions) {
+      return run({
+        method: "POST",
+        path: `${sessions}/${id(sessionId)}/turn`,
+        body,
+        kind: "dispatch",
+        schema: RunHandleSchema,
+        options: callOptions,
+      });
+    },
+    generateExamples(sessionId, body, callOptions) {
+      return run({
+        method: "POST",
+        path: `${sessions}/${id(sessionId)}/generate-examples`,
+        body,
+        kind: "dispatch",
+        schema: RunHandleSchema,
+        options: callOptions,
+      });
+    },
+    async listCampaigns(callOptions) {
+      const answer = await run({
+        method: "GET",
+        path: "/api/campaigns",
+        kind: "idempotent",
+        schema: CampaignListSchema,
+        options: callOptions,
+      });
+      return answer.campaigns;
+    },
+    getCampaign(campaignId, callOptions) {
+      return run({
+        method: "GET",
+        path: `/api/campaigns/${id(campaignId)}`,
+        kind: "idempotent",
+        schema: CampaignDetailSchema,
+        options: callOptions,
+      });
+    },
+    listLeads(campaignId, query, callOptions) {
+      return run({
+        method: "GET",
+        path: `/api/campaigns/${id(campaignId)}/leads`,
+        query: { page: query?.page, limit: query?.limit, status: query?.status },
+        kind: "idempotent",
+        schema: LeadsPageSchema,
+        options: callOptions,
+      });
+    },
+    async updateNode(campaignId, nodeId, patch, callOptions) {
+      const answer = await run({
+        method: "PUT",
+        path: `/api/campaigns/${id(campaignId)}/sequence/nodes/${id(nodeId)}`,
+        body: patch,
+        kind: "idempotent",
+        schema: NodeEnvelopeSchema,
+        options: callOptions,
+      });
+      return answer.node;
+    },
+    async close() {
+      if (ownsDispatcher) await dispatcher.close();
+    },
+  };
+}
+
+async function readBody(
+  body: Dispatcher.ResponseData["body"],
+  where: { method: string; path: string; status: number },
+): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) {
+      body.destroy();
+      throw new BadResponseError({
+        ...where,
+        problems: [`the answer is larger than ${MAX_BODY_BYTES} bytes`],
+      });
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function parse<T>(
+  schema: z.ZodType<T>,
+  raw: string,
+  where: { method: string; path: string; status: number },
+): T {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new BadResponseError({ ...where, rawBody: raw, problems: ["the answer is not JSON"] });
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    throw new BadResponseError({ ...where, rawBody: raw, problems: describeIssues(result.error) });
+  }
+  return result.data;
+}
