@@ -1,0 +1,347 @@
+// In-memory Puffle: campaigns, sessions and Trigger.dev runs, and how a finished task changes a session.
+// Everything here is synchronous, which is what makes the /turn claim atomic (no await between check and set).
+import { randomBytes, randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { type Draft, draftTurn, writeExamples } from "./drafting.ts";
+import type { ExamplesRequest, SessionPatch, TurnRequest } from "./requests.ts";
+import type { ContentFault, ScriptedReply } from "./scenarios.ts";
+import { type Campaign, createSeedData, type Prospect, SEED, type SequenceNode } from "./seed.ts";
+
+export type TaskStatus = "chat_processing" | "generating_examples";
+export type TaskKind = "turn" | "examples";
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+  [key: string]: unknown;
+}
+
+export interface Session {
+  id: string;
+  user_id: string;
+  campaign_id: string;
+  node_id: string;
+  title: string | null;
+  messages: ChatMessage[] | null;
+  draft_subject: string | null;
+  draft_body: string | null;
+  skeleton: Record<string, unknown> | null;
+  skeleton_history: unknown[] | null;
+  draft_history: unknown[] | null;
+  framework_version: number | null;
+  generated_examples: Array<Record<string, unknown>> | null;
+  task_status: TaskStatus | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Trigger.dev database status names: the realtime feed sends these, not the API names. */
+export type RunStatus = "PENDING" | "EXECUTING" | "COMPLETED_SUCCESSFULLY";
+
+export interface Run {
+  /** Internal id; `friendlyId` (`run_...`) is what /turn answers as runId. */
+  id: string;
+  friendlyId: string;
+  taskIdentifier: "framework-chat-turn" | "generate-examples";
+  kind: TaskKind;
+  sessionId: string;
+  number: number;
+  status: RunStatus;
+  payload: unknown;
+  output: unknown;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  /** Goes up on every change of the row; the realtime feed derives its offsets from it. */
+  revision: number;
+}
+
+/** The raw accepted body, as the bot sent it (validated, so it has at least the documented shape). */
+export type RecordedTurn = TurnRequest & Record<string, unknown>;
+export type RecordedExamples = ExamplesRequest & Record<string, unknown>;
+
+export class EmulatorState {
+  readonly campaigns = new Map<string, Campaign>();
+  readonly nodes = new Map<string, SequenceNode>();
+  readonly prospects = new Map<string, Prospect>();
+  readonly sessions = new Map<string, Session>();
+  /** Keyed by friendlyId (the runId the API hands out). */
+  readonly runs = new Map<string, Run>();
+  /** Emits an event named after the runId whenever that run's row changes (wakes held long-polls). */
+  readonly runChanges = new EventEmitter().setMaxListeners(0);
+  #turnRequests = new Map<string, RecordedTurn[]>();
+  #examplesRequests = new Map<string, RecordedExamples[]>();
+  #runNumber = 0;
+
+  constructor() {
+    this.reset();
+  }
+
+  /** Back to the seed. Held long-polls on the old runs are woken first so they answer instead of hanging. */
+  reset(): void {
+    const oldRunIds = [...this.runs.keys()];
+    this.campaigns.clear();
+    this.nodes.clear();
+    this.prospects.clear();
+    this.sessions.clear();
+    this.runs.clear();
+    this.#turnRequests.clear();
+    this.#examplesRequests.clear();
+    for (const runId of oldRunIds) this.runChanges.emit(runId);
+
+    const seed = createSeedData();
+    for (const campaign of seed.campaigns) this.campaigns.set(campaign.id, campaign);
+    for (const node of seed.nodes) this.nodes.set(node.id, node);
+    for (const prospect of seed.prospects) this.prospects.set(prospect.id, prospect);
+  }
+
+  // ---------------------------------------------------------------- campaigns
+
+  nodesOf(campaignId: string): SequenceNode[] {
+    return [...this.nodes.values()]
+      .filter((node) => node.campaign_id === campaignId)
+      .sort((a, b) => a.position - b.position);
+  }
+
+  prospectsOf(campaignId: string): Prospect[] {
+    return [...this.prospects.values()].filter((prospect) => prospect.campaign_id === campaignId);
+  }
+
+  updateNode(node: SequenceNode, changes: Partial<SequenceNode>): void {
+    Object.assign(node, changes, { updated_at: nextTimestamp(node.updated_at) });
+  }
+
+  // ---------------------------------------------------------------- sessions
+
+  createSession(campaignId: string, nodeId: string): Session {
+    const now = new Date().toISOString();
+    const session: Session = {
+      id: randomUUID(),
+      user_id: SEED.userId,
+      campaign_id: campaignId,
+      node_id: nodeId,
+      title: null,
+      messages: null,
+      draft_subject: null,
+      draft_body: null,
+      skeleton: null,
+      skeleton_history: null,
+      draft_history: null,
+      framework_version: null,
+      generated_examples: null,
+      task_status: null,
+      created_at: now,
+      updated_at: now,
+    };
+    this.sessions.set(session.id, session);
+    return session;
+  }
+
+  /** Oldest first: the map keeps insertion order, which is creation order. */
+  sessionsOf(campaignId: string): Session[] {
+    return [...this.sessions.values()].filter((session) => session.campaign_id === campaignId);
+  }
+
+  latestSessionFor(campaignId: string, nodeId: string): Session | undefined {
+    return this.sessionsOf(campaignId)
+      .filter((session) => session.node_id === nodeId)
+      .at(-1);
+  }
+
+  /** Like Puffle: no task_status check; a new skeleton makes the old examples meaningless. */
+  patchSession(session: Session, patch: SessionPatch): void {
+    if (patch.skeleton !== undefined) session.generated_examples = null;
+    for (const [key, value] of Object.entries(patch)) {
+      if (value !== undefined) Object.assign(session, { [key]: value });
+    }
+    session.updated_at = nextTimestamp(session.updated_at);
+  }
+
+  deleteSession(sessionId: string): void {
+    this.sessions.delete(sessionId);
+  }
+
+  /** Check-and-set in one synchronous step: the atomic claim that makes parallel /turn calls get 409. */
+  claim(session: Session, status: TaskStatus): boolean {
+    if (session.task_status !== null) return false;
+    session.task_status = status;
+    return true;
+  }
+
+  /** Undoes a claim whose dispatch failed: the session is exactly as before the request. */
+  releaseClaim(session: Session): void {
+    session.task_status = null;
+  }
+
+  recordTurnRequest(sessionId: string, body: RecordedTurn): void {
+    this.#turnRequests.set(sessionId, [...this.turnRequests(sessionId), body]);
+  }
+
+  recordExamplesRequest(sessionId: string, body: RecordedExamples): void {
+    this.#examplesRequests.set(sessionId, [...this.examplesRequests(sessionId), body]);
+  }
+
+  /** Every accepted /turn body for the session, in order (kept after a delete, for assertions). */
+  turnRequests(sessionId: string): RecordedTurn[] {
+    return this.#turnRequests.get(sessionId) ?? [];
+  }
+
+  examplesRequests(sessionId: string): RecordedExamples[] {
+    return this.#examplesRequests.get(sessionId) ?? [];
+  }
+
+  // ---------------------------------------------------------------- finishing tasks
+
+  /** What the framework-chat-turn task does when it ends: transcript, draft, skeleton, then release. */
+  completeTurn(session: Session, request: TurnRequest, content: ContentFault | undefined): void {
+    const earlier = session.messages ?? [];
+    const withUserMessage = [...earlier, { role: "user", content: request.message }];
+    if (content?.kind === "no_assistant_message") {
+      session.messages = withUserMessage;
+      this.#release(session);
+      return;
+    }
+    const userMessages = earlier.filter((message) => message.role === "user");
+    const outcome = draftTurn({
+      message: request.message,
+      brief: userMessages[0]?.content ?? request.message,
+      isFirstTurn: session.skeleton === null && userMessages.length === 0,
+      currentDraft: currentDraftOf(session),
+      nextVersion: (session.framework_version ?? 0) + 1,
+      sampleLead: request.sampleLeads?.[0],
+    });
+    const scripted = content?.kind === "scripted_reply" ? content : undefined;
+    this.#applyRevision(session, scripted, outcome.revision);
+    session.messages = [
+      ...withUserMessage,
+      { role: "assistant", content: scripted?.assistant ?? outcome.assistant },
+    ];
+    this.#release(session);
+  }
+
+  /**
+   * What generate-examples does when it ends. Our choice (the docs are silent): it also appends an
+   * assistant message "Generated N examples." so the transcript shows that the run happened.
+   */
+  completeExamples(session: Session, request: ExamplesRequest, content: ContentFault | undefined): void {
+    if (content?.kind === "no_assistant_message") {
+      this.#release(session);
+      return;
+    }
+    const examples = writeExamples(currentDraftOf(session) ?? { subject: "", body: "" }, request.leads);
+    session.generated_examples = request.isFirstBatch
+      ? examples
+      : [...(session.generated_examples ?? []), ...examples];
+    const scripted = content?.kind === "scripted_reply" ? content : undefined;
+    this.#applyRevision(session, scripted, undefined);
+    const summary = `Generated ${examples.length} example${examples.length === 1 ? "" : "s"}.`;
+    session.messages = [
+      ...(session.messages ?? []),
+      { role: "assistant", content: scripted?.assistant ?? summary },
+    ];
+    this.#release(session);
+  }
+
+  /** Scripted values win over the fake model's; history keeps what was there before a change. */
+  #applyRevision(
+    session: Session,
+    scripted: ScriptedReply | undefined,
+    revision: { draft: Draft; skeleton: Record<string, unknown> } | undefined,
+  ): void {
+    const skeleton =
+      scripted?.skeleton !== undefined ? scripted.skeleton : (revision?.skeleton ?? session.skeleton);
+    const subject = scripted?.draft_subject ?? revision?.draft.subject ?? session.draft_subject;
+    const body = scripted?.draft_body ?? revision?.draft.body ?? session.draft_body;
+
+    if (JSON.stringify(skeleton) !== JSON.stringify(session.skeleton)) {
+      session.skeleton_history = [
+        ...(session.skeleton_history ?? []),
+        ...(session.skeleton ? [session.skeleton] : []),
+      ];
+      if (skeleton) session.framework_version = (session.framework_version ?? 0) + 1;
+      session.skeleton = skeleton;
+    }
+    if (subject !== session.draft_subject || body !== session.draft_body) {
+      const hadDraft = session.draft_subject !== null || session.draft_body !== null;
+      const previous = hadDraft ? [{ subject: session.draft_subject, body: session.draft_body }] : [];
+      session.draft_history = [...(session.draft_history ?? []), ...previous];
+      session.draft_subject = subject;
+      session.draft_body = body;
+    }
+  }
+
+  #release(session: Session): void {
+    session.task_status = null;
+    session.updated_at = nextTimestamp(session.updated_at);
+  }
+
+  // ---------------------------------------------------------------- runs
+
+  createRun(session: Session, kind: TaskKind, request: TurnRequest | ExamplesRequest): Run {
+    const id = `cm${randomAlphanumeric(23)}`;
+    const now = new Date();
+    this.#runNumber += 1;
+    const run: Run = {
+      id,
+      friendlyId: `run_${id}`,
+      taskIdentifier: kind === "turn" ? "framework-chat-turn" : "generate-examples",
+      kind,
+      sessionId: session.id,
+      number: this.#runNumber,
+      status: "PENDING",
+      payload: { sessionId: session.id, ...request },
+      output: undefined,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      completedAt: null,
+      revision: 1,
+    };
+    this.runs.set(run.friendlyId, run);
+    return run;
+  }
+
+  markRunExecuting(run: Run): void {
+    if (run.status !== "PENDING") return;
+    run.status = "EXECUTING";
+    run.startedAt = new Date();
+    this.#touchRun(run);
+  }
+
+  /** A task that produced no assistant message still succeeds: Puffle documents no failure shape. */
+  completeRun(run: Run): void {
+    const now = new Date();
+    run.status = "COMPLETED_SUCCESSFULLY";
+    run.startedAt ??= now;
+    run.completedAt = now;
+    run.output = { sessionId: run.sessionId, success: true };
+    this.#touchRun(run);
+  }
+
+  #touchRun(run: Run): void {
+    run.updatedAt = new Date();
+    run.revision += 1;
+    this.runChanges.emit(run.friendlyId);
+  }
+}
+
+/** The draft the next revision starts from: what the user sees (maybe PATCHed), else the skeleton's. */
+function currentDraftOf(session: Session): Draft | null {
+  if (session.draft_subject !== null && session.draft_body !== null) {
+    return { subject: session.draft_subject, body: session.draft_body };
+  }
+  const { subject, body } = session.skeleton ?? {};
+  return typeof subject === "string" && typeof body === "string" ? { subject, body } : null;
+}
+
+/** Strictly later than `previous`, so a client comparing updated_at never misses two changes in one ms. */
+function nextTimestamp(previous: string): string {
+  return new Date(Math.max(Date.now(), Date.parse(previous) + 1)).toISOString();
+}
+
+const ALPHANUMERIC = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+function randomAlphanumeric(length: number): string {
+  return [...randomBytes(length)].map((byte) => ALPHANUMERIC[byte % ALPHANUMERIC.length]).join("");
+}
