@@ -1,0 +1,124 @@
+/**
+ * Versioned schema migrations for the SQLite store. The schema version lives in `PRAGMA user_version`
+ * (stored in the file header, so it needs no table of its own). Append new migrations; never edit one
+ * that has shipped, because files in the field already ran it.
+ */
+import type Database from "better-sqlite3";
+
+export interface Migration {
+  /** Strictly increasing, starting at 1. */
+  version: number;
+  name: string;
+  up: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    up: `
+      -- AUTOINCREMENT so that ids of deleted rows are never handed out again (they travel in batch ids and logs).
+      CREATE TABLE threads (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        thread_ts TEXT NOT NULL,
+        session_id TEXT,
+        campaign_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        started_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        status_message_ts TEXT,
+        card_message_ts TEXT,
+        card_revision INTEGER NOT NULL DEFAULT 0,
+        draft_hash TEXT,
+        turn_count INTEGER NOT NULL DEFAULT 0,
+        message_count INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE UNIQUE INDEX threads_ref ON threads (team_id, channel_id, thread_ts);
+      -- A session belongs to at most one thread; NULLs (no session yet) never collide in a UNIQUE index.
+      CREATE UNIQUE INDEX threads_session ON threads (session_id);
+
+      CREATE TABLE turns (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        thread_id INTEGER NOT NULL REFERENCES threads (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL CHECK (kind IN ('chat', 'examples')),
+        state TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'dispatched', 'done', 'failed')),
+        text TEXT NOT NULL,
+        author_id TEXT NOT NULL,
+        author_name TEXT,
+        slack_ts TEXT,
+        batch_id INTEGER,
+        sent_text TEXT,
+        run_id TEXT,
+        run_token TEXT,
+        message_count_at_dispatch INTEGER,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        failure_code TEXT,
+        failure_detail TEXT,
+        timed_out_at INTEGER,
+        lead_count INTEGER,
+        created_at INTEGER NOT NULL,
+        dispatched_at INTEGER,
+        finished_at INTEGER
+      );
+      CREATE INDEX turns_thread_state ON turns (thread_id, state);
+      -- Finished turns pile up forever; a restart only needs the few open ones. The resume query must spell
+      -- this condition identically for SQLite to use the index.
+      CREATE INDEX turns_open ON turns (thread_id)
+        WHERE state IN ('pending', 'sending') OR (state = 'dispatched' AND timed_out_at IS NULL);
+
+      CREATE TABLE delivery_keys (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX delivery_keys_expiry ON delivery_keys (expires_at);
+
+      CREATE TABLE channel_choices (
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        campaign_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (team_id, channel_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE user_choices (
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        campaign_id TEXT NOT NULL,
+        node_id TEXT NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (team_id, user_id)
+      ) WITHOUT ROWID;
+    `,
+  },
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
+
+/**
+ * Brings the database up to the last migration, all pending steps in one transaction, and returns the
+ * versions it applied. IMMEDIATE takes the write lock before reading the version, so two processes
+ * opening the same file at once cannot both run a step.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const latest = migrations.at(-1)?.version ?? 0;
+  const run = db.transaction(() => {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    if (current > latest) {
+      throw new Error(
+        `Database ${db.name} has schema version ${current}, newer than this release knows (${latest}). ` +
+          "Run a newer release, or point DATABASE_URL at another file.",
+      );
+    }
+    const pending = migrations.filter((migration) => migration.version > current);
+    for (const migration of pending) {
+      db.exec(migration.up);
+      db.pragma(`user_version = ${migration.version}`);
+    }
+    return pending.map((migration) => migration.version);
+  });
+  return run.immediate();
+}

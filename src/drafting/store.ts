@@ -1,0 +1,187 @@
+/**
+ * The drafting store port. The embedded implementation is SQLite (sqlite-store.ts); any other
+ * (Postgres will come) must pass the shared contract suite in test/contract/.
+ *
+ * Everything is async so that a networked database fits the same shape.
+ */
+
+/** Where a conversation lives in Slack. */
+export interface ThreadRef {
+  teamId: string;
+  channelId: string;
+  threadTs: string;
+}
+
+/** A campaign + sequence step: what a Puffle session drafts. */
+export interface StepChoice {
+  campaignId: string;
+  nodeId: string;
+}
+
+export interface ThreadRecord extends ThreadRef {
+  id: number;
+  /** Null until Puffle created the session (the first turn is recorded before that call). */
+  sessionId: string | null;
+  campaignId: string;
+  nodeId: string;
+  startedBy: string;
+  createdAt: number;
+  /** Slack ts of the thread's status message, which is edited in place. */
+  statusMessageTs: string | null;
+  /** Slack ts of the latest draft card and its revision number (stale-click check). */
+  cardMessageTs: string | null;
+  cardRevision: number;
+  /** Fingerprint of the skeleton + subject + body last shown, to tell whether the draft changed. */
+  draftHash: string | null;
+  /** Chat turns dispatched so far in this thread ("turn 3"). */
+  turnCount: number;
+  /** The session's `messages` length at the last read, where the next turn's answer will start. */
+  messageCount: number;
+}
+
+export type ThreadPatch = Partial<
+  Pick<
+    ThreadRecord,
+    | "sessionId"
+    | "statusMessageTs"
+    | "cardMessageTs"
+    | "cardRevision"
+    | "draftHash"
+    | "turnCount"
+    | "messageCount"
+    | "campaignId"
+    | "nodeId"
+  >
+>;
+
+export interface NewThread extends ThreadRef, StepChoice {
+  startedBy: string;
+  sessionId?: string | null;
+}
+
+/**
+ * Lifecycle of one human input:
+ * pending -> sending (a /turn call may be in flight) -> dispatched (Puffle accepted it) -> done | failed.
+ * "sending" is what lets a restart tell "maybe sent" from "surely not sent".
+ */
+export type TurnState = "pending" | "sending" | "dispatched" | "done" | "failed";
+export type TurnKind = "chat" | "examples";
+
+export interface TurnRecord {
+  id: number;
+  threadId: number;
+  kind: TurnKind;
+  state: TurnState;
+  /** What the person wrote (chat) or a short description (examples). */
+  text: string;
+  authorId: string;
+  authorName: string | null;
+  /** Slack ts of the human message (or of the click's message) that made this turn. */
+  slackTs: string | null;
+  /** Turns sent together share the batch id (the id of the first turn of the batch). */
+  batchId: number | null;
+  /** The exact message sent to Puffle for the batch (merged and attributed). */
+  sentText: string | null;
+  runId: string | null;
+  /** Trigger.dev public access token of the run; kept to resume realtime after a restart. */
+  runToken: string | null;
+  /** The session's message count recorded at dispatch: the answer is what comes after it. */
+  messageCountAtDispatch: number | null;
+  attempts: number;
+  failureCode: string | null;
+  failureDetail: string | null;
+  /** Set when the watch deadline passed: still dispatched, resumable by "check again". */
+  timedOutAt: number | null;
+  /** For examples: how many leads were sent. */
+  leadCount: number | null;
+  createdAt: number;
+  dispatchedAt: number | null;
+  finishedAt: number | null;
+}
+
+export interface NewTurn {
+  threadId: number;
+  kind: TurnKind;
+  text: string;
+  authorId: string;
+  authorName?: string | null;
+  slackTs?: string | null;
+  leadCount?: number | null;
+}
+
+export type TurnPatch = Partial<
+  Pick<
+    TurnRecord,
+    | "state"
+    | "batchId"
+    | "sentText"
+    | "runId"
+    | "runToken"
+    | "messageCountAtDispatch"
+    | "attempts"
+    | "failureCode"
+    | "failureDetail"
+    | "timedOutAt"
+    | "dispatchedAt"
+    | "finishedAt"
+  >
+>;
+
+export interface SavedChoice extends StepChoice {
+  setBy: string;
+  updatedAt: number;
+}
+
+/** Deduplication keys are remembered this long (Slack retries for about 5 minutes; 24 h is generous). */
+export const DELIVERY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+export interface DraftStore {
+  /**
+   * Claims every key at once. Returns false (and claims nothing) when any of them was seen
+   * before and has not expired.
+   */
+  claimDeliveries(keys: readonly string[], now: number): Promise<boolean>;
+  /** Deletes expired delivery keys; returns how many. */
+  pruneDeliveries(now: number): Promise<number>;
+
+  /** Creates the thread and its first turn in one transaction, claiming the delivery keys. */
+  createThreadWithTurn(
+    thread: NewThread,
+    turn: Omit<NewTurn, "threadId">,
+    options: { dedupeKeys?: readonly string[]; now: number },
+  ): Promise<{ thread: ThreadRecord; turn: TurnRecord } | "duplicate" | "thread_exists">;
+  createThread(thread: NewThread, now: number): Promise<ThreadRecord | "thread_exists">;
+  getThread(ref: ThreadRef): Promise<ThreadRecord | undefined>;
+  getThreadById(id: number): Promise<ThreadRecord | undefined>;
+  getThreadBySession(sessionId: string): Promise<ThreadRecord | undefined>;
+  updateThread(id: number, patch: ThreadPatch): Promise<void>;
+  /** Deletes the thread and its turns. */
+  deleteThread(id: number): Promise<void>;
+
+  getChannelChoice(teamId: string, channelId: string): Promise<SavedChoice | undefined>;
+  setChannelChoice(
+    teamId: string,
+    channelId: string,
+    choice: StepChoice,
+    setBy: string,
+    now: number,
+  ): Promise<void>;
+  getUserChoice(teamId: string, userId: string): Promise<SavedChoice | undefined>;
+  setUserChoice(teamId: string, userId: string, choice: StepChoice, now: number): Promise<void>;
+
+  /** Records a turn as pending, claiming the delivery keys in the same transaction. */
+  addTurn(
+    turn: NewTurn,
+    options: { dedupeKeys?: readonly string[]; now: number },
+  ): Promise<TurnRecord | "duplicate">;
+  getTurn(id: number): Promise<TurnRecord | undefined>;
+  /** Turns of a thread in creation order, optionally only in the given states. */
+  listTurns(threadId: number, states?: readonly TurnState[]): Promise<TurnRecord[]>;
+  updateTurns(ids: readonly number[], patch: TurnPatch): Promise<void>;
+  /** Moves turns to another thread (a session already mapped elsewhere). */
+  moveTurns(ids: readonly number[], threadId: number): Promise<void>;
+  /** Threads with pending, sending, or dispatched-and-not-timed-out turns: the work a restart resumes. */
+  listThreadsWithOpenTurns(): Promise<ThreadRecord[]>;
+
+  close(): Promise<void>;
+}

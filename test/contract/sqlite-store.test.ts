@@ -1,0 +1,230 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from "../../src/drafting/migrations.ts";
+import {
+  createSqliteStore,
+  openStore,
+  QUERIES,
+  type SqliteDraftStore,
+} from "../../src/drafting/sqlite-store.ts";
+import type { DraftStore, NewThread } from "../../src/drafting/store.ts";
+import { defineStoreContract } from "./store-contract.ts";
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "puffle-store-"));
+}
+
+defineStoreContract(
+  "SQLite in memory",
+  async () => {
+    const store = createSqliteStore({ url: "sqlite::memory:" });
+    return { store, cleanup: () => store.close() };
+  },
+  { persistent: false },
+);
+
+defineStoreContract(
+  "SQLite file",
+  async () => {
+    const dir = tempDir();
+    const url = `sqlite:${join(dir, "drafter.db")}`;
+    const opened: DraftStore[] = [createSqliteStore({ url })];
+    return {
+      store: opened[0]!,
+      reopen: async () => {
+        const store = createSqliteStore({ url });
+        opened.push(store);
+        return store;
+      },
+      cleanup: async () => {
+        for (const store of opened) await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  },
+  { persistent: true },
+);
+
+describe("SQLite store", () => {
+  const dirs: string[] = [];
+  const stores: DraftStore[] = [];
+  const connections: Database.Database[] = [];
+
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close();
+    for (const db of connections.splice(0)) db.close();
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  function fileStore(relativePath = "drafter.db"): SqliteDraftStore {
+    const dir = tempDir();
+    dirs.push(dir);
+    const store = createSqliteStore({ url: `sqlite:${join(dir, relativePath)}` });
+    stores.push(store);
+    return store;
+  }
+
+  /** A second, raw connection to inspect what the store wrote. */
+  function inspect(path: string): Database.Database {
+    const db = new Database(path);
+    connections.push(db);
+    return db;
+  }
+
+  describe("opening", () => {
+    it("puts a database file in WAL mode", () => {
+      const store = fileStore();
+      expect(inspect(store.path).pragma("journal_mode", { simple: true })).toBe("wal");
+    });
+
+    it("creates the missing parent directories of the file", () => {
+      const store = fileStore("nested/deeper/drafter.db");
+      expect(existsSync(store.path)).toBe(true);
+    });
+
+    it("resolves relative paths, and tolerates the sqlite:// form", () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      const fromCwd = createSqliteStore({ url: `sqlite:${relative(process.cwd(), join(dir, "a.db"))}` });
+      const slashes = createSqliteStore({ url: `sqlite://${join(dir, "b.db")}` });
+      const memory = createSqliteStore({ url: "sqlite::memory:" });
+      stores.push(fromCwd, slashes, memory);
+      expect(fromCwd.path).toBe(join(dir, "a.db"));
+      expect(slashes.path).toBe(join(dir, "b.db"));
+      expect(memory.path).toBe(":memory:");
+    });
+
+    it("refuses a sqlite: URL that names no file", () => {
+      expect(() => createSqliteStore({ url: "sqlite:" })).toThrow(/names no file/);
+    });
+
+    it("opens a sqlite: DATABASE_URL through openStore", async () => {
+      const store = await openStore("sqlite::memory:");
+      stores.push(store);
+      expect(await store.claimDeliveries(["a"], 1)).toBe(true);
+    });
+
+    it("refuses other schemes by name, without echoing the rest of the URL", async () => {
+      const refusal = openStore("postgres://drafter:hunter2@db.internal/drafter");
+      await expect(refusal).rejects.toThrow(
+        /Unsupported DATABASE_URL scheme "postgres:".*Supported: sqlite:/,
+      );
+      await expect(refusal).rejects.not.toThrow(/hunter2/);
+      await expect(openStore("./data/drafter.db")).rejects.toThrow(/Supported: sqlite:/);
+    });
+  });
+
+  describe("migrations", () => {
+    it("numbers the migrations 1, 2, 3... in order", () => {
+      expect(MIGRATIONS.map((migration) => migration.version)).toEqual(
+        MIGRATIONS.map((_, index) => index + 1),
+      );
+      expect(SCHEMA_VERSION).toBe(MIGRATIONS.length);
+    });
+
+    it("brings a new file to the latest version, and applies nothing when reopened", async () => {
+      const store = fileStore();
+      await store.close();
+      const db = inspect(store.path);
+      expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+      expect(migrate(db)).toEqual([]);
+      stores.push(createSqliteStore({ url: `sqlite:${store.path}` }));
+      expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    });
+
+    it("refuses a file written by a newer release, and leaves it untouched", async () => {
+      const store = fileStore();
+      await store.close();
+      inspect(store.path).pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+      expect(() => createSqliteStore({ url: `sqlite:${store.path}` })).toThrow(
+        new RegExp(
+          `schema version ${SCHEMA_VERSION + 1}, newer than this release knows \\(${SCHEMA_VERSION}\\)`,
+        ),
+      );
+      expect(inspect(store.path).pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION + 1);
+    });
+
+    it("applies only the steps a database has not run yet, in order", () => {
+      const db = inspect(":memory:");
+      const first: Migration = { version: 1, name: "a", up: "CREATE TABLE a (x)" };
+      const second: Migration = {
+        version: 2,
+        name: "b",
+        up: "CREATE TABLE b (x); INSERT INTO b SELECT * FROM a",
+      };
+      expect(migrate(db, [first])).toEqual([1]);
+      expect(migrate(db, [first, second])).toEqual([2]);
+      expect(migrate(db, [first, second])).toEqual([]);
+      expect(db.pragma("user_version", { simple: true })).toBe(2);
+    });
+
+    it("rolls back every pending step when one fails", () => {
+      const db = inspect(":memory:");
+      const steps: Migration[] = [
+        { version: 1, name: "a", up: "CREATE TABLE a (x)" },
+        { version: 2, name: "broken", up: "CREATE TABLE b (x); SELECT * FROM missing_table" },
+      ];
+      expect(() => migrate(db, steps)).toThrow(/missing_table/);
+      expect(db.pragma("user_version", { simple: true })).toBe(0);
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all()).toEqual([]);
+    });
+  });
+
+  describe("with 20,000 threads", () => {
+    function manyThreads(count: number): NewThread[] {
+      return Array.from({ length: count }, (_, i) => ({
+        teamId: `T${i % 7}`,
+        channelId: `C${i % 101}`,
+        threadTs: `1760000000.${String(i).padStart(6, "0")}`,
+        campaignId: "camp-1",
+        nodeId: "node-1",
+        startedBy: "U1",
+        sessionId: `sess-${i}`,
+      }));
+    }
+
+    it("finds one thread by ref and by session", async () => {
+      const store = fileStore();
+      const threads = manyThreads(20_000);
+      store.insertThreadsForBench(threads, 1);
+      const wanted = threads[12_345]!;
+      expect(await store.getThread(wanted)).toMatchObject({
+        threadTs: wanted.threadTs,
+        sessionId: "sess-12345",
+      });
+      expect((await store.getThreadBySession("sess-12345"))?.threadTs).toBe(wanted.threadTs);
+    });
+
+    it("answers every lookup from an index, never by scanning a table", () => {
+      const store = fileStore();
+      store.insertThreadsForBench(manyThreads(20_000), 1);
+      const db = inspect(store.path);
+      const plan = (sql: string, ...params: unknown[]) =>
+        db
+          .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+          .all(...params)
+          .map((row) => (row as { detail: string }).detail)
+          .join("; ");
+
+      expect(plan(QUERIES.threadByRef, "T1", "C1", "1760000000.000001")).toMatch(
+        /SEARCH threads USING INDEX threads_ref/,
+      );
+      expect(plan(QUERIES.threadBySession, "sess-1")).toMatch(/SEARCH threads USING INDEX threads_session/);
+      expect(plan(QUERIES.threadById, 1)).toMatch(/SEARCH threads USING INTEGER PRIMARY KEY/);
+      expect(plan(QUERIES.turnsOfThread, 1)).toMatch(/SEARCH turns USING INDEX turns_thread_state/);
+      expect(plan(QUERIES.turnsOfThreadInStates, 1, '["pending"]')).toMatch(
+        /SEARCH turns USING INDEX turns_thread_state/,
+      );
+      expect(plan(QUERIES.liveKey, "event:Ev1", 1)).toMatch(/SEARCH delivery_keys USING PRIMARY KEY/);
+      expect(plan(QUERIES.pruneKeys, 1)).toMatch(
+        /SEARCH delivery_keys USING COVERING INDEX delivery_keys_expiry/,
+      );
+      // The resume query reads only the partial index of open turns, however many turns are finished.
+      expect(plan(QUERIES.threadsWithOpenTurns)).toMatch(/SCAN turns USING INDEX turns_open/);
+      expect(plan(QUERIES.threadsWithOpenTurns)).toMatch(/SEARCH threads USING INTEGER PRIMARY KEY/);
+    });
+  });
+});
