@@ -1,0 +1,419 @@
+import type { Clock } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import type { PuffleClient } from "../puffle/client.ts";
+import { CONTRACT } from "../puffle/contract.ts";
+import { isPuffleError } from "../puffle/errors.ts";
+import type { Campaign, SequenceNode } from "../puffle/schemas.ts";
+import { type CampaignContext, createCampaignContext, draftViewOf, stepLabel } from "./campaign-context.ts";
+import { type DraftView, draftHashOf } from "./draft-view.ts";
+import type { Author, FailureCode, OutcomeSink } from "./outcomes.ts";
+import { createDurationModel, type DurationModel } from "./poll-schedule.ts";
+import type { RunSubscriber } from "./realtime.ts";
+import type { DraftStore, StepChoice, ThreadRecord, ThreadRef, TurnRecord } from "./store.ts";
+import { createTaskWatcher } from "./task-watcher.ts";
+import { createTurnEngine } from "./turn-engine.ts";
+
+/**
+ * The drafting use cases, with no Slack in them: start a draft, send a message, generate
+ * examples, edit, save to the campaign, retry, check again. Results reach the Slack layer as
+ * plain outcomes through `emit`.
+ */
+export interface DraftingServiceOptions {
+  store: DraftStore;
+  puffle: PuffleClient;
+  clock: Clock;
+  logger: Logger;
+  emit: OutcomeSink;
+  pollIntervalMs: number;
+  turnTimeoutMs: number;
+  /** Defaults to twice the turn timeout (5 min -> 10 min). */
+  examplesTimeoutMs?: number;
+  /** Realtime follower; absent when TRIGGER_API_URL=off. */
+  subscriber?: RunSubscriber | undefined;
+  defaultStep?: StepChoice | undefined;
+  campaigns?: CampaignContext;
+  durations?: DurationModel;
+}
+
+export type Accepted = { status: "accepted"; thread: ThreadRecord; turn: TurnRecord; queued: boolean };
+export type Refused<R extends string> = { status: "refused"; reason: R; detail?: string };
+
+export type StepSource = "channel" | "user" | "default";
+
+export interface StepOption {
+  node: SequenceNode;
+  label: string;
+}
+
+export function createDraftingService(options: DraftingServiceOptions) {
+  const { store, puffle, clock, logger } = options;
+  const campaigns =
+    options.campaigns ??
+    createCampaignContext({ puffle, clock, logger: logger.child({ component: "campaigns" }) });
+  const watcher = createTaskWatcher({
+    puffle,
+    clock,
+    logger: logger.child({ component: "watcher" }),
+    pollIntervalMs: options.pollIntervalMs,
+    subscriber: options.subscriber,
+    durations: options.durations ?? createDurationModel(),
+  });
+  const engine = createTurnEngine({
+    store,
+    puffle,
+    watcher,
+    campaigns,
+    clock,
+    logger: logger.child({ component: "engine" }),
+    emit: options.emit,
+    turnTimeoutMs: options.turnTimeoutMs,
+    examplesTimeoutMs: options.examplesTimeoutMs ?? options.turnTimeoutMs * 2,
+  });
+
+  /** True while a task of this thread runs (or may run): new messages wait behind it. */
+  async function hasActiveTask(threadId: number) {
+    const open = await store.listTurns(threadId, ["sending", "dispatched"]);
+    return open.some((t) => t.timedOutAt === null);
+  }
+
+  async function accept(thread: ThreadRecord, turn: TurnRecord): Promise<Accepted> {
+    const queued = await hasActiveTask(thread.id);
+    if (queued) {
+      await options.emit({
+        type: "queued",
+        reason: "behind_current_task",
+        thread,
+        turnIds: [turn.id],
+        kind: turn.kind,
+      });
+    }
+    engine.kick(thread.id);
+    return { status: "accepted", thread, turn, queued };
+  }
+
+  async function idleSession(thread: ThreadRecord) {
+    if (!thread.sessionId) return undefined;
+    if (await hasActiveTask(thread.id)) return undefined;
+    if ((await store.listTurns(thread.id, ["pending"])).length > 0) return undefined;
+    const session = await puffle.getSession(thread.sessionId);
+    return session.task_status === null ? session : undefined;
+  }
+
+  return {
+    /** Claims Slack delivery keys (event id, channel+ts). False when seen before. */
+    claimDelivery(keys: readonly string[]): Promise<boolean> {
+      return store.claimDeliveries(keys, clock.now());
+    },
+
+    findThread(ref: ThreadRef): Promise<ThreadRecord | undefined> {
+      return store.getThread(ref);
+    },
+
+    findThreadById(id: number): Promise<ThreadRecord | undefined> {
+      return store.getThreadById(id);
+    },
+
+    findThreadBySession(sessionId: string): Promise<ThreadRecord | undefined> {
+      return store.getThreadBySession(sessionId);
+    },
+
+    /**
+     * Starts a draft thread: the thread and its first turn are recorded before Puffle is
+     * called; the session is created and turn 1 sent in the background.
+     */
+    async startDraft(input: {
+      thread: ThreadRef;
+      step: StepChoice;
+      author: Author;
+      text: string;
+      slackTs?: string | null;
+      dedupeKeys?: readonly string[];
+    }): Promise<Accepted | { status: "duplicate" } | { status: "exists"; thread: ThreadRecord }> {
+      const created = await store.createThreadWithTurn(
+        { ...input.thread, ...input.step, startedBy: input.author.id },
+        {
+          kind: "chat",
+          text: input.text,
+          authorId: input.author.id,
+          authorName: input.author.name,
+          slackTs: input.slackTs ?? null,
+        },
+        { dedupeKeys: input.dedupeKeys ?? [], now: clock.now() },
+      );
+      if (created === "duplicate") return { status: "duplicate" };
+      if (created === "thread_exists") {
+        const thread = await store.getThread(input.thread);
+        if (thread) return { status: "exists", thread };
+        throw new Error("thread reported as existing but not found");
+      }
+      logger.info(
+        { threadId: created.thread.id, ...input.thread, campaignId: input.step.campaignId },
+        "thread.started",
+      );
+      engine.kick(created.thread.id);
+      return { status: "accepted", thread: created.thread, turn: created.turn, queued: false };
+    },
+
+    /** A human message in a mapped thread becomes the next turn (queued if a task runs). */
+    async submitMessage(input: {
+      thread: ThreadRef;
+      author: Author;
+      text: string;
+      slackTs?: string | null;
+      dedupeKeys?: readonly string[];
+    }): Promise<Accepted | { status: "duplicate" } | { status: "not_mapped" }> {
+      const thread = await store.getThread(input.thread);
+      if (!thread) return { status: "not_mapped" };
+      const turn = await store.addTurn(
+        {
+          threadId: thread.id,
+          kind: "chat",
+          text: input.text,
+          authorId: input.author.id,
+          authorName: input.author.name,
+          slackTs: input.slackTs ?? null,
+        },
+        { dedupeKeys: input.dedupeKeys ?? [], now: clock.now() },
+      );
+      if (turn === "duplicate") return { status: "duplicate" };
+      logger.info({ threadId: thread.id, turnId: turn.id, sessionId: thread.sessionId }, "turn.recorded");
+      return accept(thread, turn);
+    },
+
+    /** Generate examples for 3 to 5 campaign leads, watched like a turn. */
+    async requestExamples(input: {
+      thread: ThreadRef;
+      author: Author;
+    }): Promise<Accepted | Refused<"not_mapped">> {
+      const thread = await store.getThread(input.thread);
+      if (!thread) return { status: "refused", reason: "not_mapped" };
+      const turn = await store.addTurn(
+        {
+          threadId: thread.id,
+          kind: "examples",
+          text: "Generate examples",
+          authorId: input.author.id,
+          authorName: input.author.name,
+        },
+        { now: clock.now() },
+      );
+      if (turn === "duplicate") throw new Error("an examples request has no dedupe keys");
+      return accept(thread, turn);
+    },
+
+    /** The current draft (fresh from Puffle), e.g. to fill the Edit modal. */
+    async currentDraft(ref: ThreadRef): Promise<DraftView | undefined> {
+      const thread = await store.getThread(ref);
+      if (!thread?.sessionId) return undefined;
+      return draftViewOf(campaigns, thread, await puffle.getSession(thread.sessionId));
+    },
+
+    /** Saves an edited subject and body with PATCH, only while the session is idle. */
+    async editDraft(input: {
+      thread: ThreadRef;
+      author: Author;
+      subject: string;
+      body: string;
+    }): Promise<
+      { status: "saved"; thread: ThreadRecord; draft: DraftView } | Refused<"not_mapped" | "busy">
+    > {
+      const thread = await store.getThread(input.thread);
+      if (!thread?.sessionId) return { status: "refused", reason: "not_mapped" };
+      const session = await idleSession(thread);
+      if (!session) return { status: "refused", reason: "busy" };
+      const saved = await puffle.patchSession(thread.sessionId, {
+        draft_subject: input.subject,
+        draft_body: input.body,
+      });
+      await store.updateThread(thread.id, {
+        draftHash: draftHashOf(saved),
+        messageCount: saved.messages?.length ?? thread.messageCount,
+      });
+      logger.info({ threadId: thread.id, sessionId: thread.sessionId, by: input.author.id }, "draft.edited");
+      return { status: "saved", thread, draft: await draftViewOf(campaigns, thread, saved) };
+    },
+
+    /** Writes the draft to the campaign step: email steps of draft campaigns only. */
+    async saveToCampaign(input: {
+      thread: ThreadRef;
+      author: Author;
+    }): Promise<
+      | { status: "saved"; thread: ThreadRecord; node: SequenceNode; campaignName: string }
+      | Refused<"not_mapped" | "busy" | "no_draft" | "not_email_step" | "campaign_not_draft">
+    > {
+      const thread = await store.getThread(input.thread);
+      if (!thread?.sessionId) return { status: "refused", reason: "not_mapped" };
+      campaigns.invalidate(thread.campaignId);
+      const snapshot = await campaigns.get(thread.campaignId);
+      const node = snapshot.nodes.find((n) => n.id === thread.nodeId);
+      if (!node || !(CONTRACT.savableNodeTypes as readonly string[]).includes(node.type)) {
+        return { status: "refused", reason: "not_email_step", detail: node?.type };
+      }
+      if (snapshot.campaign.status !== CONTRACT.savableCampaignStatus) {
+        return {
+          status: "refused",
+          reason: "campaign_not_draft",
+          detail: snapshot.campaign.status ?? undefined,
+        };
+      }
+      const session = await idleSession(thread);
+      if (!session) return { status: "refused", reason: "busy" };
+      if (!session.draft_subject && !session.draft_body) return { status: "refused", reason: "no_draft" };
+      const saved = await puffle.updateNode(thread.campaignId, thread.nodeId, {
+        subject: session.draft_subject ?? "",
+        body: session.draft_body ?? "",
+      });
+      campaigns.invalidate(thread.campaignId);
+      logger.info(
+        { threadId: thread.id, campaignId: thread.campaignId, nodeId: thread.nodeId, by: input.author.id },
+        "draft.saved_to_campaign",
+      );
+      return { status: "saved", thread, node: saved, campaignName: snapshot.campaign.name };
+    },
+
+    /** Sends a failed turn again (the same message, in its original order). */
+    async retryTurn(input: {
+      thread: ThreadRef;
+      turnId: number;
+      author: Author;
+    }): Promise<Accepted | Refused<"not_mapped" | "not_found" | "not_failed">> {
+      const thread = await store.getThread(input.thread);
+      if (!thread) return { status: "refused", reason: "not_mapped" };
+      const turn = await store.getTurn(input.turnId);
+      if (!turn || turn.threadId !== thread.id) return { status: "refused", reason: "not_found" };
+      if (turn.state !== "failed") return { status: "refused", reason: "not_failed" };
+      const batch = (await store.listTurns(thread.id, ["failed"])).filter(
+        (t) => (t.batchId ?? t.id) === (turn.batchId ?? turn.id),
+      );
+      await store.updateTurns(
+        batch.map((t) => t.id),
+        {
+          state: "pending",
+          batchId: null,
+          attempts: 0,
+          failureCode: null,
+          failureDetail: null,
+          finishedAt: null,
+        },
+      );
+      logger.info(
+        { threadId: thread.id, turnIds: batch.map((t) => t.id), by: input.author.id },
+        "turn.retry",
+      );
+      return accept(thread, { ...turn, state: "pending" });
+    },
+
+    /** A timed-out turn is read again and, if still running, watched with a fresh deadline. */
+    async checkAgain(input: {
+      thread: ThreadRef;
+      turnId: number;
+    }): Promise<{ status: "watching" } | Refused<"not_mapped" | "not_found" | "not_timed_out">> {
+      const thread = await store.getThread(input.thread);
+      if (!thread) return { status: "refused", reason: "not_mapped" };
+      const turn = await store.getTurn(input.turnId);
+      if (!turn || turn.threadId !== thread.id) return { status: "refused", reason: "not_found" };
+      if (turn.state !== "dispatched" || turn.timedOutAt === null)
+        return { status: "refused", reason: "not_timed_out" };
+      const batch = (await store.listTurns(thread.id, ["dispatched"])).filter(
+        (t) => (t.batchId ?? t.id) === (turn.batchId ?? turn.id),
+      );
+      await engine.checkAgain(batch);
+      return { status: "watching" };
+    },
+
+    /** The step for a new draft: the channel's choice (or, in a DM, the user's), else the default. */
+    async resolveStep(input: {
+      teamId: string;
+      channelId: string;
+      userId: string;
+      isDirect: boolean;
+    }): Promise<(StepChoice & { source: StepSource }) | undefined> {
+      const saved = input.isDirect
+        ? await store.getUserChoice(input.teamId, input.userId)
+        : await store.getChannelChoice(input.teamId, input.channelId);
+      if (saved)
+        return {
+          campaignId: saved.campaignId,
+          nodeId: saved.nodeId,
+          source: input.isDirect ? "user" : "channel",
+        };
+      return options.defaultStep ? { ...options.defaultStep, source: "default" } : undefined;
+    },
+
+    async rememberStep(input: {
+      teamId: string;
+      channelId: string;
+      userId: string;
+      step: StepChoice;
+      forChannel: boolean;
+    }): Promise<void> {
+      const now = clock.now();
+      await store.setUserChoice(input.teamId, input.userId, input.step, now);
+      if (input.forChannel)
+        await store.setChannelChoice(input.teamId, input.channelId, input.step, input.userId, now);
+    },
+
+    channelChoice(teamId: string, channelId: string) {
+      return store.getChannelChoice(teamId, channelId);
+    },
+
+    /** Campaigns for the picker: draft campaigns first, then by name. */
+    async listCampaigns(): Promise<Campaign[]> {
+      const list = await puffle.listCampaigns();
+      const rank = (c: Campaign) => (c.status === "draft" ? 0 : 1);
+      return [...list].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+    },
+
+    /** The steps a session can draft (email and AI steps), labelled. */
+    async listSteps(campaignId: string): Promise<StepOption[]> {
+      const snapshot = await campaigns.get(campaignId);
+      return snapshot.nodes
+        .filter((n) => (CONTRACT.draftableNodeTypes as readonly string[]).includes(n.type))
+        .sort((a, b) => a.position - b.position)
+        .map((node) => ({ node, label: stepLabel(snapshot, node.id) }));
+    },
+
+    /** Campaign and step names for display, when Puffle can tell us. */
+    async describeStep(step: StepChoice): Promise<{ campaignName: string; stepLabel: string } | undefined> {
+      try {
+        const snapshot = await campaigns.get(step.campaignId);
+        return { campaignName: snapshot.campaign.name, stepLabel: stepLabel(snapshot, step.nodeId) };
+      } catch (error) {
+        logger.warn(
+          { ...step, err: isPuffleError(error) ? error.toLog() : String(error) },
+          "campaign.unavailable",
+        );
+        return undefined;
+      }
+    },
+
+    getTurn(id: number) {
+      return store.getTurn(id);
+    },
+
+    /** The Slack layer records where the thread's status message is, to edit it in place. */
+    noteStatusMessage(threadId: number, ts: string | null) {
+      return store.updateThread(threadId, { statusMessageTs: ts });
+    },
+
+    /** Records a newly posted draft card; returns its revision (button values carry it). */
+    async noteCard(threadId: number, ts: string): Promise<{ revision: number; previousTs: string | null }> {
+      const thread = await store.getThreadById(threadId);
+      const revision = (thread?.cardRevision ?? 0) + 1;
+      await store.updateThread(threadId, { cardMessageTs: ts, cardRevision: revision });
+      return { revision, previousTs: thread?.cardMessageTs ?? null };
+    },
+
+    /** Where the next draft card's revision will be: the Slack layer renders it before posting. */
+    async nextCardRevision(threadId: number): Promise<number> {
+      return ((await store.getThreadById(threadId))?.cardRevision ?? 0) + 1;
+    },
+
+    resume: engine.resume,
+    stop: engine.stop,
+    idle: engine.idle,
+  };
+}
+
+export type DraftingService = ReturnType<typeof createDraftingService>;
+export type { FailureCode };

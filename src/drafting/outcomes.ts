@@ -1,0 +1,69 @@
+import type { PuffleErrorCode } from "../puffle/errors.ts";
+import type { DraftView } from "./draft-view.ts";
+import type { ThreadRecord, TurnKind } from "./store.ts";
+
+/**
+ * What the drafting core tells the Slack layer. Plain values: no Block Kit here.
+ * Every outcome names the thread and the turns (Slack messages) it is about.
+ */
+export interface Author {
+  id: string;
+  name: string | null;
+}
+
+/** Why a turn failed: a Puffle error code, or one of ours. */
+export type FailureCode =
+  | PuffleErrorCode
+  /** The task ended without a new assistant message (or without examples). */
+  | "no_reply"
+  /** Generate examples needs more campaign leads than there are. */
+  | "not_enough_leads"
+  /** The dispatch could not be confirmed after several tries. */
+  | "not_confirmed"
+  /** Something unexpected on our side (logged with details). */
+  | "internal";
+
+interface OutcomeBase {
+  thread: ThreadRecord;
+  turnIds: number[];
+  kind: TurnKind;
+}
+
+export type TurnOutcome =
+  /** Waiting: behind our own running task, or Puffle answered 409 busy. */
+  | (OutcomeBase & { type: "queued"; reason: "behind_current_task" | "session_busy" })
+  /** Puffle accepted the turn and the task runs. */
+  | (OutcomeBase & {
+      type: "dispatched";
+      turnNumber: number;
+      leadCount: number | null;
+      requestedBy: Author[];
+    })
+  /** The realtime feed reported a run status change. */
+  | (OutcomeBase & { type: "progress"; runStatus: string })
+  /** The task finished: the assistant's new messages and the draft as it now stands. */
+  | (OutcomeBase & {
+      type: "result";
+      replies: string[];
+      draft: DraftView;
+      /** True when skeleton, subject or body changed since the last card (or examples arrived). */
+      draftChanged: boolean;
+      requestedBy: Author[];
+    })
+  | (OutcomeBase & {
+      type: "failed";
+      code: FailureCode;
+      /** Puffle's own words, when it gave some (never a stack trace or a secret). */
+      detail: string | null;
+      /** A "Retry" button makes sense (resends the same message). */
+      retryable: boolean;
+    })
+  /** The watch deadline passed; the task may still finish ("Check again"). */
+  | (OutcomeBase & { type: "timed_out" })
+  /**
+   * Puffle returned a session already mapped to another thread: the turns moved there.
+   * `thread` is the thread that now holds them; `from` is where the message was written.
+   */
+  | (OutcomeBase & { type: "moved"; from: ThreadRecord });
+
+export type OutcomeSink = (outcome: TurnOutcome) => void | Promise<void>;

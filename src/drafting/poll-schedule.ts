@@ -1,0 +1,93 @@
+/**
+ * When to read the session next while a Puffle task runs.
+ *
+ * A plain fixed poller finds a finished task on average half an interval late. We do better
+ * with the same budget of reads by learning how long tasks take: few reads while the task is
+ * surely still running, dense reads in the window where it usually ends, and a 2 s -> 5 s
+ * back-off after it. Until a few durations are known (and whenever realtime is following the
+ * run, which wakes us at once), the schedule is the plain "about every 2 s at first, backing
+ * off to 5 s".
+ */
+
+export interface PollScheduleOptions {
+  /** The base interval (POLL_INTERVAL_MS): about 2 s in production. */
+  baseMs: number;
+}
+
+export interface DurationWindow {
+  /** Durations (ms from dispatch to completion) that 10% and 90% of recent tasks stayed under. */
+  p10: number;
+  p90: number;
+}
+
+export interface PollMoment {
+  /** ms since the task was dispatched. */
+  elapsedMs: number;
+  /** Reads done so far in this watch. */
+  polls: number;
+  /** Learned durations for this kind of task, when enough are known. */
+  window: DurationWindow | undefined;
+  /** True while the realtime feed is alive for this run: it will wake us, so reads can be sparse. */
+  realtimeAlive: boolean;
+}
+
+/** Polls at the base interval before backing off. */
+const STEADY_POLLS = 5;
+const BACKOFF_FACTOR = 1.25;
+
+export function createPollSchedule(options: PollScheduleOptions) {
+  const base = options.baseMs;
+  const max = Math.round(base * 2.5);
+  const fast = Math.max(10, Math.round(base / 4));
+
+  const plain = (polls: number) =>
+    polls < STEADY_POLLS
+      ? base
+      : Math.min(max, Math.round(base * BACKOFF_FACTOR ** (polls - STEADY_POLLS + 1)));
+
+  return {
+    baseMs: base,
+    maxMs: max,
+    fastMs: fast,
+    /** Milliseconds to wait before the next read. */
+    nextDelay(moment: PollMoment): number {
+      if (moment.realtimeAlive || !moment.window) return plain(moment.polls);
+      const start = moment.window.p10 - fast;
+      const end = moment.window.p90 + base;
+      if (moment.elapsedMs < start) return Math.max(fast, Math.min(max, start - moment.elapsedMs));
+      if (moment.elapsedMs <= end) return fast;
+      return plain(Math.max(0, Math.round((moment.elapsedMs - end) / base)));
+    },
+  };
+}
+
+export type PollSchedule = ReturnType<typeof createPollSchedule>;
+
+/**
+ * Recent task durations per kind. In memory: a restart simply relearns within a few turns.
+ */
+export function createDurationModel(options: { keep?: number; minSamples?: number } = {}) {
+  const keep = options.keep ?? 50;
+  const minSamples = options.minSamples ?? 3;
+  const samples = new Map<string, number[]>();
+  const quantile = (sorted: number[], q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * (sorted.length - 1))))] ?? 0;
+
+  return {
+    record(kind: string, durationMs: number) {
+      if (!(durationMs > 0)) return;
+      const list = samples.get(kind) ?? [];
+      list.push(durationMs);
+      if (list.length > keep) list.shift();
+      samples.set(kind, list);
+    },
+    window(kind: string): DurationWindow | undefined {
+      const list = samples.get(kind);
+      if (!list || list.length < minSamples) return undefined;
+      const sorted = [...list].sort((a, b) => a - b);
+      return { p10: quantile(sorted, 0.1), p90: quantile(sorted, 0.9) };
+    },
+  };
+}
+
+export type DurationModel = ReturnType<typeof createDurationModel>;

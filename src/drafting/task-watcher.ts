@@ -1,0 +1,172 @@
+import { AbortedError, type Clock, sleep } from "../clock.ts";
+import type { Logger } from "../logger.ts";
+import type { PuffleClient } from "../puffle/client.ts";
+import { isPuffleError, type PuffleError } from "../puffle/errors.ts";
+import type { Session } from "../puffle/schemas.ts";
+import { createDurationModel, createPollSchedule, type DurationModel } from "./poll-schedule.ts";
+import type { RunRef, RunSubscriber } from "./realtime.ts";
+
+export interface WatchRequest {
+  sessionId: string;
+  /** "chat" or "examples": durations are learned per kind. */
+  kind: string;
+  /** The run to follow through realtime, when we have one (not after a 409 wait). */
+  run?: RunRef | undefined;
+  /** Clock time the task was dispatched (for the learned schedule). */
+  startedAt: number;
+  /** Clock time after which the watch gives up with "timed_out". */
+  deadlineAt: number;
+  signal: AbortSignal;
+  /** Realtime run status changes (QUEUED, EXECUTING, ...), for the status message. */
+  onProgress?: (status: string) => void;
+  /** Log fields (thread, turn ids). */
+  logFields?: Record<string, unknown>;
+}
+
+export type WatchResult =
+  | { type: "idle"; session: Session; detectedBy: "poll" | "realtime" }
+  | { type: "timed_out"; session: Session | undefined };
+
+export interface TaskWatcher {
+  /**
+   * Waits until the session's task_status is null. Throws a PuffleError when the session can
+   * no longer be read (401, 404, repeated bad answers), AbortedError when `signal` aborts.
+   */
+  watch(request: WatchRequest): Promise<WatchResult>;
+}
+
+export interface TaskWatcherOptions {
+  puffle: PuffleClient;
+  clock: Clock;
+  logger: Logger;
+  pollIntervalMs: number;
+  /** Absent when realtime is off (TRIGGER_API_URL=off). */
+  subscriber?: RunSubscriber | undefined;
+  durations?: DurationModel;
+}
+
+/** Reads that fail this many times in a row (after the client's own retries) end the watch. */
+const MAX_CONSECUTIVE_READ_FAILURES = 5;
+/** Errors that will not heal by reading again. */
+const FATAL = new Set(["unauthorized", "forbidden", "not_found"]);
+
+export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
+  const { puffle, clock, logger } = options;
+  const schedule = createPollSchedule({ baseMs: options.pollIntervalMs });
+  const durations = options.durations ?? createDurationModel();
+
+  return {
+    async watch(request) {
+      const log = logger.child({ sessionId: request.sessionId, ...request.logFields });
+      const stop = new AbortController();
+      const onOuterAbort = () => stop.abort(request.signal.reason);
+      request.signal.addEventListener("abort", onOuterAbort, { once: true });
+
+      // A wake-up call interrupts the current wait: realtime saying the run ended.
+      let wake = new AbortController();
+      let realtimeAlive = false;
+      let realtimeFinished = false;
+      if (request.run && options.subscriber) {
+        options.subscriber
+          .follow(request.run, stop.signal, (update) => {
+            realtimeAlive = !update.finished;
+            request.onProgress?.(update.status);
+          })
+          .then(
+            (final) => {
+              realtimeAlive = false;
+              realtimeFinished = true;
+              log.debug({ runStatus: final.status }, "watch.realtime_finished");
+              wake.abort();
+            },
+            (error: unknown) => {
+              realtimeAlive = false;
+              if (!stop.signal.aborted) {
+                log.warn(
+                  { err: error instanceof Error ? error.message : String(error) },
+                  "watch.realtime_failed",
+                );
+              }
+            },
+          );
+      }
+
+      let polls = 0;
+      let readsAfterRealtimeEnd = 0;
+      let failures = 0;
+      let lastBusyReadAt = request.startedAt;
+      let last: Session | undefined;
+      try {
+        for (;;) {
+          const now = clock.now();
+          if (now >= request.deadlineAt) {
+            // One last look before giving up, so a task that just ended is not reported late.
+            const session = await readOnce();
+            if (session && session.task_status === null) return finish(session, "poll");
+            return { type: "timed_out", session: session ?? last };
+          }
+          // After realtime says the run ended: read at once, then soon again if the row lags.
+          const delay = realtimeFinished
+            ? readsAfterRealtimeEnd === 0
+              ? 0
+              : schedule.fastMs
+            : schedule.nextDelay({
+                elapsedMs: now - request.startedAt,
+                polls,
+                window: durations.window(request.kind),
+                realtimeAlive,
+              });
+          const woken = await waitOrWake(Math.min(delay, request.deadlineAt - now));
+          if (clock.now() >= request.deadlineAt && !woken) continue;
+          const detectedBy = realtimeFinished ? "realtime" : "poll";
+          const session = await readOnce();
+          polls++;
+          if (realtimeFinished) readsAfterRealtimeEnd++;
+          if (!session) continue;
+          last = session;
+          if (session.task_status === null) return finish(session, detectedBy);
+          lastBusyReadAt = clock.now();
+        }
+      } finally {
+        stop.abort();
+        request.signal.removeEventListener("abort", onOuterAbort);
+      }
+
+      function finish(session: Session, detectedBy: "poll" | "realtime"): WatchResult {
+        const end = clock.now();
+        // By polling we only know it ended between the last busy read and this one.
+        const estimate = detectedBy === "realtime" ? end : (end + lastBusyReadAt) / 2;
+        durations.record(request.kind, estimate - request.startedAt);
+        log.debug({ detectedBy, polls, ms: end - request.startedAt }, "watch.idle");
+        return { type: "idle", session, detectedBy };
+      }
+
+      async function waitOrWake(ms: number): Promise<boolean> {
+        if (wake.signal.aborted) wake = new AbortController();
+        const waitSignal = AbortSignal.any([wake.signal, stop.signal]);
+        try {
+          await sleep(clock, Math.max(0, ms), waitSignal);
+          return false;
+        } catch (error) {
+          if (request.signal.aborted) throw new AbortedError(request.signal.reason);
+          if (error instanceof AbortedError) return true;
+          throw error;
+        }
+      }
+
+      async function readOnce(): Promise<Session | undefined> {
+        try {
+          const session = await puffle.getSession(request.sessionId, { signal: stop.signal });
+          failures = 0;
+          return session;
+        } catch (error) {
+          if (request.signal.aborted) throw new AbortedError(request.signal.reason);
+          if (!isPuffleError(error)) throw error;
+          if (FATAL.has(error.code) || ++failures >= MAX_CONSECUTIVE_READ_FAILURES) throw error;
+          log.warn({ ...(error as PuffleError).toLog(), failures }, "watch.read_failed");
+          return undefined;
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,211 @@
+import { describe, expect, it } from "vitest";
+import type { RunSubscriber } from "../../src/drafting/realtime.ts";
+import { createTaskWatcher } from "../../src/drafting/task-watcher.ts";
+import { createSilentLogger } from "../../src/logger.ts";
+import type { PuffleClient } from "../../src/puffle/client.ts";
+import { NotFoundError, ServerError } from "../../src/puffle/errors.ts";
+import type { Session } from "../../src/puffle/schemas.ts";
+import { flush, ManualClock } from "../support/manual-clock.ts";
+
+/** A Puffle stand-in whose session is busy until the test says otherwise. */
+function stubPuffle(clock: ManualClock) {
+  const state = { busy: true, reads: [] as number[], failNext: [] as Error[] };
+  const session = (): Session =>
+    ({ id: "s1", task_status: state.busy ? "chat_processing" : null, messages: [] }) as unknown as Session;
+  const client = {
+    async getSession() {
+      state.reads.push(clock.now());
+      const failure = state.failNext.shift();
+      if (failure) throw failure;
+      return session();
+    },
+  } as unknown as PuffleClient;
+  return { state, client };
+}
+
+const where = { method: "GET", path: "/api/campaigns/ai-chat-sessions/s1" };
+
+describe("task watcher (fake clock)", () => {
+  it("ends with timed_out at the deadline, after one last read", async () => {
+    const clock = new ManualClock();
+    const { state, client } = stubPuffle(clock);
+    const watcher = createTaskWatcher({
+      puffle: client,
+      clock,
+      logger: createSilentLogger(),
+      pollIntervalMs: 2000,
+    });
+    const start = clock.now();
+    let result: unknown;
+    void watcher
+      .watch({
+        sessionId: "s1",
+        kind: "chat",
+        startedAt: start,
+        deadlineAt: start + 30_000,
+        signal: new AbortController().signal,
+      })
+      .then((r) => {
+        result = r;
+      });
+    await clock.advance(29_000);
+    expect(result).toBeUndefined();
+    await clock.advance(2000);
+    expect(result).toMatchObject({ type: "timed_out" });
+    expect(state.reads.at(-1)).toBe(start + 30_000);
+    // About every 2 s at first, then backing off: far fewer reads than 30 s / 2 s + 1.
+    expect(state.reads.length).toBeLessThanOrEqual(12);
+  });
+
+  it("reports idle as soon as a read sees task_status null", async () => {
+    const clock = new ManualClock();
+    const { state, client } = stubPuffle(clock);
+    const watcher = createTaskWatcher({
+      puffle: client,
+      clock,
+      logger: createSilentLogger(),
+      pollIntervalMs: 2000,
+    });
+    const start = clock.now();
+    let result: { type: string; detectedBy?: string } | undefined;
+    void watcher
+      .watch({
+        sessionId: "s1",
+        kind: "chat",
+        startedAt: start,
+        deadlineAt: start + 60_000,
+        signal: new AbortController().signal,
+      })
+      .then((r) => {
+        result = r;
+      });
+    await clock.advance(5000);
+    state.busy = false;
+    await clock.advance(999);
+    expect(result).toBeUndefined();
+    await clock.advance(1);
+    expect(result).toMatchObject({ type: "idle", detectedBy: "poll" });
+  });
+
+  it("a realtime completion triggers an immediate read, long before the next poll", async () => {
+    const clock = new ManualClock();
+    const { state, client } = stubPuffle(clock);
+    let finishRun: () => void = () => {};
+    const subscriber: RunSubscriber = {
+      follow: (_run, _signal, onUpdate) =>
+        new Promise((resolve) => {
+          onUpdate?.({ status: "EXECUTING", finished: false });
+          finishRun = () => resolve({ status: "COMPLETED", finished: true });
+        }),
+    };
+    const watcher = createTaskWatcher({
+      puffle: client,
+      clock,
+      logger: createSilentLogger(),
+      pollIntervalMs: 2000,
+      subscriber,
+    });
+    const start = clock.now();
+    let result: { type: string; detectedBy?: string } | undefined;
+    const progress: string[] = [];
+    void watcher
+      .watch({
+        sessionId: "s1",
+        kind: "chat",
+        run: { runId: "run_1", publicAccessToken: "tok" },
+        startedAt: start,
+        deadlineAt: start + 60_000,
+        signal: new AbortController().signal,
+        onProgress: (status) => progress.push(status),
+      })
+      .then((r) => {
+        result = r;
+      });
+    await clock.advance(2500);
+    state.busy = false;
+    finishRun();
+    await flush();
+    expect(result).toMatchObject({ type: "idle", detectedBy: "realtime" });
+    expect(state.reads.at(-1)).toBe(start + 2500);
+    expect(progress).toContain("EXECUTING");
+  });
+
+  it("a realtime feed that hangs forever never delays the polling path", async () => {
+    const clock = new ManualClock();
+    const { state, client } = stubPuffle(clock);
+    const subscriber: RunSubscriber = { follow: () => new Promise(() => {}) };
+    const watcher = createTaskWatcher({
+      puffle: client,
+      clock,
+      logger: createSilentLogger(),
+      pollIntervalMs: 2000,
+      subscriber,
+    });
+    const start = clock.now();
+    let result: unknown;
+    void watcher
+      .watch({
+        sessionId: "s1",
+        kind: "chat",
+        run: { runId: "run_1", publicAccessToken: "tok" },
+        startedAt: start,
+        deadlineAt: start + 60_000,
+        signal: new AbortController().signal,
+      })
+      .then((r) => {
+        result = r;
+      });
+    state.busy = false;
+    await clock.advance(2000);
+    expect(result).toMatchObject({ type: "idle", detectedBy: "poll" });
+  });
+
+  it("keeps polling through transient read failures, and stops on a fatal one", async () => {
+    const clock = new ManualClock();
+    const { state, client } = stubPuffle(clock);
+    const watcher = createTaskWatcher({
+      puffle: client,
+      clock,
+      logger: createSilentLogger(),
+      pollIntervalMs: 1000,
+    });
+    state.failNext.push(
+      new ServerError({ ...where, status: 503 }),
+      new ServerError({ ...where, status: 503 }),
+    );
+    const start = clock.now();
+    let result: unknown;
+    void watcher
+      .watch({
+        sessionId: "s1",
+        kind: "chat",
+        startedAt: start,
+        deadlineAt: start + 60_000,
+        signal: new AbortController().signal,
+      })
+      .then((r) => {
+        result = r;
+      });
+    await clock.advance(2000);
+    state.busy = false;
+    await clock.advance(1000);
+    expect(result).toMatchObject({ type: "idle" });
+
+    state.busy = true;
+    state.failNext.push(new NotFoundError({ ...where, status: 404 }));
+    const outcome = watcher
+      .watch({
+        sessionId: "s1",
+        kind: "chat",
+        startedAt: clock.now(),
+        deadlineAt: clock.now() + 60_000,
+        signal: new AbortController().signal,
+      })
+      .then(
+        () => "resolved",
+        (error: { code?: string }) => error.code,
+      );
+    await clock.advance(1000);
+    expect(await outcome).toBe("not_found");
+  });
+});
