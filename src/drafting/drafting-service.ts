@@ -9,7 +9,15 @@ import { type DraftView, draftHashOf } from "./draft-view.ts";
 import type { Author, FailureCode, OutcomeSink } from "./outcomes.ts";
 import { createDurationModel, type DurationModel } from "./poll-schedule.ts";
 import type { RunSubscriber } from "./realtime.ts";
-import type { DraftStore, StepChoice, ThreadRecord, ThreadRef, TurnRecord } from "./store.ts";
+import {
+  type DraftStore,
+  hasStep,
+  type ReadyThread,
+  type StepChoice,
+  type ThreadRecord,
+  type ThreadRef,
+  type TurnRecord,
+} from "./store.ts";
 import { createTaskWatcher } from "./task-watcher.ts";
 import { createTurnEngine } from "./turn-engine.ts";
 
@@ -91,6 +99,13 @@ export function createDraftingService(options: DraftingServiceOptions) {
     return { status: "accepted", thread, turn, queued };
   }
 
+  /** The thread at `ref` when it has a step and a Puffle session. */
+  async function draftedThread(ref: ThreadRef): Promise<(ReadyThread & { sessionId: string }) | undefined> {
+    const thread = await store.getThread(ref);
+    if (!thread?.sessionId || !hasStep(thread)) return undefined;
+    return { ...thread, sessionId: thread.sessionId };
+  }
+
   async function idleSession(thread: ThreadRecord) {
     if (!thread.sessionId) return undefined;
     if (await hasActiveTask(thread.id)) return undefined;
@@ -123,12 +138,18 @@ export function createDraftingService(options: DraftingServiceOptions) {
      */
     async startDraft(input: {
       thread: ThreadRef;
-      step: StepChoice;
+      /** Absent: the thread and its first message are kept until someone picks a step (chooseStep). */
+      step: StepChoice | undefined;
       author: Author;
       text: string;
       slackTs?: string | null;
       dedupeKeys?: readonly string[];
-    }): Promise<Accepted | { status: "duplicate" } | { status: "exists"; thread: ThreadRecord }> {
+    }): Promise<
+      | Accepted
+      | { status: "needs_step"; thread: ThreadRecord; turn: TurnRecord }
+      | { status: "duplicate" }
+      | { status: "exists"; thread: ThreadRecord }
+    > {
       const created = await store.createThreadWithTurn(
         { ...input.thread, ...input.step, startedBy: input.author.id },
         {
@@ -147,11 +168,27 @@ export function createDraftingService(options: DraftingServiceOptions) {
         throw new Error("thread reported as existing but not found");
       }
       logger.info(
-        { threadId: created.thread.id, ...input.thread, campaignId: input.step.campaignId },
+        { threadId: created.thread.id, ...input.thread, campaignId: input.step?.campaignId ?? null },
         "thread.started",
       );
+      if (!input.step) return { status: "needs_step", thread: created.thread, turn: created.turn };
       engine.kick(created.thread.id);
       return { status: "accepted", thread: created.thread, turn: created.turn, queued: false };
+    },
+
+    /** Gives a waiting thread its campaign and step; its kept messages are then sent. */
+    async chooseStep(input: {
+      threadId: number;
+      step: StepChoice;
+      author: Author;
+    }): Promise<{ status: "accepted"; thread: ThreadRecord } | Refused<"not_found" | "already_started">> {
+      const thread = await store.getThreadById(input.threadId);
+      if (!thread) return { status: "refused", reason: "not_found" };
+      if (thread.sessionId || hasStep(thread)) return { status: "refused", reason: "already_started" };
+      await store.updateThread(thread.id, { campaignId: input.step.campaignId, nodeId: input.step.nodeId });
+      logger.info({ threadId: thread.id, ...input.step, by: input.author.id }, "thread.step_chosen");
+      engine.kick(thread.id);
+      return { status: "accepted", thread: { ...thread, ...input.step } };
     },
 
     /** A human message in a mapped thread becomes the next turn (queued if a task runs). */
@@ -203,8 +240,8 @@ export function createDraftingService(options: DraftingServiceOptions) {
 
     /** The current draft (fresh from Puffle), e.g. to fill the Edit modal. */
     async currentDraft(ref: ThreadRef): Promise<DraftView | undefined> {
-      const thread = await store.getThread(ref);
-      if (!thread?.sessionId) return undefined;
+      const thread = await draftedThread(ref);
+      if (!thread) return undefined;
       return draftViewOf(campaigns, thread, await puffle.getSession(thread.sessionId));
     },
 
@@ -217,8 +254,8 @@ export function createDraftingService(options: DraftingServiceOptions) {
     }): Promise<
       { status: "saved"; thread: ThreadRecord; draft: DraftView } | Refused<"not_mapped" | "busy">
     > {
-      const thread = await store.getThread(input.thread);
-      if (!thread?.sessionId) return { status: "refused", reason: "not_mapped" };
+      const thread = await draftedThread(input.thread);
+      if (!thread) return { status: "refused", reason: "not_mapped" };
       const session = await idleSession(thread);
       if (!session) return { status: "refused", reason: "busy" };
       const saved = await puffle.patchSession(thread.sessionId, {
@@ -241,8 +278,8 @@ export function createDraftingService(options: DraftingServiceOptions) {
       | { status: "saved"; thread: ThreadRecord; node: SequenceNode; campaignName: string }
       | Refused<"not_mapped" | "busy" | "no_draft" | "not_email_step" | "campaign_not_draft">
     > {
-      const thread = await store.getThread(input.thread);
-      if (!thread?.sessionId) return { status: "refused", reason: "not_mapped" };
+      const thread = await draftedThread(input.thread);
+      if (!thread) return { status: "refused", reason: "not_mapped" };
       campaigns.invalidate(thread.campaignId);
       const snapshot = await campaigns.get(thread.campaignId);
       const node = snapshot.nodes.find((n) => n.id === thread.nodeId);
@@ -391,20 +428,38 @@ export function createDraftingService(options: DraftingServiceOptions) {
       return store.getTurn(id);
     },
 
-    /** The Slack layer records where the thread's status message is, to edit it in place. */
-    noteStatusMessage(threadId: number, ts: string | null) {
-      return store.updateThread(threadId, { statusMessageTs: ts });
+    /** Turns of a thread (in order), e.g. the ones waiting in the queue. */
+    turnsOf(threadId: number, states?: readonly TurnRecord["state"][]) {
+      return store.listTurns(threadId, states);
     },
 
-    /** Records a newly posted draft card; returns its revision (button values carry it). */
-    async noteCard(threadId: number, ts: string): Promise<{ revision: number; previousTs: string | null }> {
+    /** The Slack layer records which status message shows these turns, to edit it in place. */
+    noteStatusMessage(turnIds: readonly number[], ts: string | null) {
+      return store.updateTurns(turnIds, { statusMessageTs: ts });
+    },
+
+    /**
+     * Records a newly posted draft card and its message payload; returns the card it replaces
+     * (to be marked superseded).
+     */
+    async noteCard(
+      threadId: number,
+      card: { ts: string; revision: number; payload: string },
+    ): Promise<{ previousTs: string | null; previousPayload: string | null; previousRevision: number }> {
       const thread = await store.getThreadById(threadId);
-      const revision = (thread?.cardRevision ?? 0) + 1;
-      await store.updateThread(threadId, { cardMessageTs: ts, cardRevision: revision });
-      return { revision, previousTs: thread?.cardMessageTs ?? null };
+      await store.updateThread(threadId, {
+        cardMessageTs: card.ts,
+        cardRevision: card.revision,
+        cardPayload: card.payload,
+      });
+      return {
+        previousTs: thread?.cardMessageTs ?? null,
+        previousPayload: thread?.cardPayload ?? null,
+        previousRevision: thread?.cardRevision ?? 0,
+      };
     },
 
-    /** Where the next draft card's revision will be: the Slack layer renders it before posting. */
+    /** The revision the next draft card gets: the Slack layer renders it into the buttons before posting. */
     async nextCardRevision(threadId: number): Promise<number> {
       return ((await store.getThreadById(threadId))?.cardRevision ?? 0) + 1;
     },

@@ -94,6 +94,46 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    name: "threads may wait for a step; card payload; per-turn status message",
+    up: `
+      -- SQLite cannot drop NOT NULL in place: rebuild threads (foreign keys are off during migrations,
+      -- so dropping the old table does not cascade to turns).
+      CREATE TABLE threads_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        team_id TEXT NOT NULL,
+        channel_id TEXT NOT NULL,
+        thread_ts TEXT NOT NULL,
+        session_id TEXT,
+        campaign_id TEXT,
+        node_id TEXT,
+        started_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        status_message_ts TEXT,
+        card_message_ts TEXT,
+        card_revision INTEGER NOT NULL DEFAULT 0,
+        card_payload TEXT,
+        draft_hash TEXT,
+        turn_count INTEGER NOT NULL DEFAULT 0,
+        message_count INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO threads_v2 (id, team_id, channel_id, thread_ts, session_id, campaign_id, node_id, started_by,
+          created_at, status_message_ts, card_message_ts, card_revision, draft_hash, turn_count, message_count)
+        SELECT id, team_id, channel_id, thread_ts, session_id, campaign_id, node_id, started_by,
+          created_at, status_message_ts, card_message_ts, card_revision, draft_hash, turn_count, message_count
+        FROM threads;
+      -- Keep AUTOINCREMENT's memory of ids handed out before, so none is reused.
+      UPDATE sqlite_sequence SET seq = MAX(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'threads'))
+        WHERE name = 'threads_v2';
+      DROP TABLE threads;
+      ALTER TABLE threads_v2 RENAME TO threads;
+      CREATE UNIQUE INDEX threads_ref ON threads (team_id, channel_id, thread_ts);
+      CREATE UNIQUE INDEX threads_session ON threads (session_id);
+
+      ALTER TABLE turns ADD COLUMN status_message_ts TEXT;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
@@ -105,6 +145,22 @@ export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;
  */
 export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number[] {
   const latest = migrations.at(-1)?.version ?? 0;
+  // Table rebuilds need foreign keys off (SQLite's documented procedure; the pragma is a no-op inside a
+  // transaction, so it is set around it), and a check that every reference still holds before commit.
+  const foreignKeys = db.pragma("foreign_keys", { simple: true }) as number;
+  db.pragma("foreign_keys = OFF");
+  try {
+    return migrateWithoutForeignKeys(db, migrations, latest);
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+  }
+}
+
+function migrateWithoutForeignKeys(
+  db: Database.Database,
+  migrations: readonly Migration[],
+  latest: number,
+): number[] {
   const run = db.transaction(() => {
     const current = db.pragma("user_version", { simple: true }) as number;
     if (current > latest) {
@@ -118,6 +174,9 @@ export function migrate(db: Database.Database, migrations: readonly Migration[] 
       db.exec(migration.up);
       db.pragma(`user_version = ${migration.version}`);
     }
+    const broken = db.pragma("foreign_key_check") as unknown[];
+    if (broken.length > 0)
+      throw new Error(`Migration left ${broken.length} broken references; nothing was changed`);
     return pending.map((migration) => migration.version);
   });
   return run.immediate();

@@ -91,6 +91,7 @@ const THREAD_COLUMNS: Record<keyof ThreadRecord, string> = {
   statusMessageTs: "status_message_ts",
   cardMessageTs: "card_message_ts",
   cardRevision: "card_revision",
+  cardPayload: "card_payload",
   draftHash: "draft_hash",
   turnCount: "turn_count",
   messageCount: "message_count",
@@ -115,6 +116,7 @@ const TURN_COLUMNS: Record<keyof TurnRecord, string> = {
   failureDetail: "failure_detail",
   timedOutAt: "timed_out_at",
   leadCount: "lead_count",
+  statusMessageTs: "status_message_ts",
   createdAt: "created_at",
   dispatchedAt: "dispatched_at",
   finishedAt: "finished_at",
@@ -125,6 +127,7 @@ const THREAD_PATCH_FIELDS = Object.keys({
   statusMessageTs: true,
   cardMessageTs: true,
   cardRevision: true,
+  cardPayload: true,
   draftHash: true,
   turnCount: true,
   messageCount: true,
@@ -145,6 +148,7 @@ const TURN_PATCH_FIELDS = Object.keys({
   timedOutAt: true,
   dispatchedAt: true,
   finishedAt: true,
+  statusMessageTs: true,
 } satisfies Record<keyof TurnPatch, true>) as (keyof TurnPatch)[];
 
 /** Aliasing columns to field names makes each row the record itself, with no mapping code. */
@@ -268,8 +272,8 @@ function threadParams(thread: NewThread, now: number): Params {
     channelId: thread.channelId,
     threadTs: thread.threadTs,
     sessionId: thread.sessionId ?? null,
-    campaignId: thread.campaignId,
-    nodeId: thread.nodeId,
+    campaignId: thread.campaignId ?? null,
+    nodeId: thread.nodeId ?? null,
     startedBy: thread.startedBy,
     createdAt: now,
   };

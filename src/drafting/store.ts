@@ -22,8 +22,9 @@ export interface ThreadRecord extends ThreadRef {
   id: number;
   /** Null until Puffle created the session (the first turn is recorded before that call). */
   sessionId: string | null;
-  campaignId: string;
-  nodeId: string;
+  /** Null while the thread waits for someone to pick a campaign and step. */
+  campaignId: string | null;
+  nodeId: string | null;
   startedBy: string;
   createdAt: number;
   /** Slack ts of the thread's status message, which is edited in place. */
@@ -31,6 +32,8 @@ export interface ThreadRecord extends ThreadRef {
   /** Slack ts of the latest draft card and its revision number (stale-click check). */
   cardMessageTs: string | null;
   cardRevision: number;
+  /** The latest card's message as posted (JSON), so it can be re-rendered as superseded. */
+  cardPayload: string | null;
   /** Fingerprint of the skeleton + subject + body last shown, to tell whether the draft changed. */
   draftHash: string | null;
   /** Chat turns dispatched so far in this thread ("turn 3"). */
@@ -46,6 +49,7 @@ export type ThreadPatch = Partial<
     | "statusMessageTs"
     | "cardMessageTs"
     | "cardRevision"
+    | "cardPayload"
     | "draftHash"
     | "turnCount"
     | "messageCount"
@@ -54,7 +58,10 @@ export type ThreadPatch = Partial<
   >
 >;
 
-export interface NewThread extends ThreadRef, StepChoice {
+export interface NewThread extends ThreadRef {
+  /** Absent when the thread must wait for a campaign and step to be picked. */
+  campaignId?: string | null;
+  nodeId?: string | null;
   startedBy: string;
   sessionId?: string | null;
 }
@@ -94,6 +101,8 @@ export interface TurnRecord {
   timedOutAt: number | null;
   /** For examples: how many leads were sent. */
   leadCount: number | null;
+  /** Slack ts of the status message that shows this turn (queued, drafting, then its result). */
+  statusMessageTs: string | null;
   createdAt: number;
   dispatchedAt: number | null;
   finishedAt: number | null;
@@ -124,6 +133,7 @@ export type TurnPatch = Partial<
     | "timedOutAt"
     | "dispatchedAt"
     | "finishedAt"
+    | "statusMessageTs"
   >
 >;
 
@@ -184,4 +194,11 @@ export interface DraftStore {
   listThreadsWithOpenTurns(): Promise<ThreadRecord[]>;
 
   close(): Promise<void>;
+}
+
+/** A thread whose campaign and step are known: the only kind the engine can draft for. */
+export type ReadyThread = ThreadRecord & StepChoice;
+
+export function hasStep(thread: ThreadRecord): thread is ReadyThread {
+  return thread.campaignId !== null && thread.nodeId !== null;
 }

@@ -7,7 +7,14 @@ import type { RunHandle, Session } from "../puffle/schemas.ts";
 import { type CampaignContext, draftViewOf, toLeadInput } from "./campaign-context.ts";
 import { draftHashOf } from "./draft-view.ts";
 import type { Author, FailureCode, OutcomeSink, TurnOutcome } from "./outcomes.ts";
-import type { DraftStore, ThreadRecord, TurnKind, TurnRecord } from "./store.ts";
+import {
+  type DraftStore,
+  hasStep,
+  type ReadyThread,
+  type ThreadRecord,
+  type TurnKind,
+  type TurnRecord,
+} from "./store.ts";
 import type { TaskWatcher } from "./task-watcher.ts";
 
 /**
@@ -111,7 +118,8 @@ export function createTurnEngine(options: TurnEngineOptions) {
       if (shutdown.signal.aborted) return;
       dirty.delete(threadId);
       const thread = await store.getThreadById(threadId);
-      if (!thread) return;
+      // A thread without a step waits until someone picks one (chooseStep kicks it again).
+      if (!thread || !hasStep(thread)) return;
       const open = await store.listTurns(threadId, ["pending", "sending", "dispatched"]);
       if (open.length === 0) return;
       if (!thread.sessionId) {
@@ -153,7 +161,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
     return batch;
   }
 
-  async function ensureSession(thread: ThreadRecord, open: TurnRecord[]): Promise<boolean> {
+  async function ensureSession(thread: ReadyThread, open: TurnRecord[]): Promise<boolean> {
     let session: Session;
     try {
       session = await puffle.createSession(
@@ -200,7 +208,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
     return batch.map((t) => `${t.authorName ?? t.authorId}: ${t.text}`).join("\n");
   }
 
-  async function dispatch(thread: ThreadRecord, batch: TurnRecord[]): Promise<void> {
+  async function dispatch(thread: ReadyThread, batch: TurnRecord[]): Promise<void> {
     const first = batch[0];
     if (!first || !thread.sessionId) return;
     const ids = batch.map((t) => t.id);
@@ -278,7 +286,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
   }
 
   /** 409: the message waits, visibly, until the session is free; then the loop sends it. */
-  async function waitWhileBusy(thread: ThreadRecord, batch: TurnRecord[]): Promise<void> {
+  async function waitWhileBusy(thread: ReadyThread, batch: TurnRecord[]): Promise<void> {
     const ids = batch.map((t) => t.id);
     await store.updateTurns(ids, { state: "pending", batchId: null, attempts: 0 });
     logger.info({ threadId: thread.id, sessionId: thread.sessionId, turnIds: ids }, "turn.queued");
@@ -309,7 +317,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
     });
   }
 
-  async function watchBatch(thread: ThreadRecord, batch: TurnRecord[]): Promise<void> {
+  async function watchBatch(thread: ReadyThread, batch: TurnRecord[]): Promise<void> {
     const first = batch[0];
     if (!first || !thread.sessionId) return;
     const startedAt = first.dispatchedAt ?? clock.now();
@@ -350,7 +358,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
    * A batch whose dispatch is unconfirmed (a timeout, a reset connection, a restart in the
    * middle of the call): the session's messages tell whether Puffle got it.
    */
-  async function settleUnconfirmed(thread: ThreadRecord, batch: TurnRecord[]): Promise<void> {
+  async function settleUnconfirmed(thread: ReadyThread, batch: TurnRecord[]): Promise<void> {
     const first = batch[0];
     if (!first || !thread.sessionId) return;
     const now = clock.now();
@@ -415,7 +423,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
     return replies;
   }
 
-  async function deliver(thread: ThreadRecord, batch: TurnRecord[], session: Session): Promise<void> {
+  async function deliver(thread: ReadyThread, batch: TurnRecord[], session: Session): Promise<void> {
     const first = batch[0];
     if (!first) return;
     const ids = batch.map((t) => t.id);

@@ -161,6 +161,38 @@ describe("SQLite store", () => {
       expect(db.pragma("user_version", { simple: true })).toBe(2);
     });
 
+    it("upgrades a version-1 file in place: threads, turns and id sequence survive the threads rebuild", async () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      const path = join(dir, "v1.db");
+      const v1 = inspect(path);
+      v1.pragma("foreign_keys = ON");
+      migrate(v1, MIGRATIONS.slice(0, 1));
+      v1.exec(`
+        INSERT INTO threads (id, team_id, channel_id, thread_ts, session_id, campaign_id, node_id, started_by, created_at, card_revision)
+          VALUES (1, 'T1', 'C1', '1.0001', 'sess-1', 'camp-1', 'node-1', 'U1', 100, 3),
+                 (7, 'T1', 'C1', '1.0007', NULL, 'camp-1', 'node-1', 'U1', 100, 0);
+        DELETE FROM threads WHERE id = 7;
+        INSERT INTO turns (thread_id, kind, state, text, author_id, created_at) VALUES (1, 'chat', 'pending', 'hello', 'U1', 100);
+      `);
+      v1.close();
+
+      const store = createSqliteStore({ url: `sqlite:${path}` });
+      stores.push(store);
+      const thread = await store.getThreadBySession("sess-1");
+      expect(thread).toMatchObject({ id: 1, cardRevision: 3, cardPayload: null, campaignId: "camp-1" });
+      expect((await store.listTurns(1)).map((t) => [t.text, t.statusMessageTs])).toEqual([["hello", null]]);
+      // AUTOINCREMENT still remembers id 7 was handed out.
+      const next = await store.createThread(
+        { teamId: "T1", channelId: "C1", threadTs: "1.0008", startedBy: "U1" },
+        200,
+      );
+      expect(next !== "thread_exists" && next.id).toBe(8);
+      // The foreign key from turns to the rebuilt threads table still cascades.
+      await store.deleteThread(1);
+      expect(await store.getTurn(1)).toBeUndefined();
+    });
+
     it("rolls back every pending step when one fails", () => {
       const db = inspect(":memory:");
       const steps: Migration[] = [

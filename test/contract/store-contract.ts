@@ -141,9 +141,20 @@ export function defineStoreContract(
           statusMessageTs: null,
           cardMessageTs: null,
           cardRevision: 0,
+          cardPayload: null,
           draftHash: null,
           turnCount: 0,
           messageCount: 0,
+        });
+      });
+
+      it("creates a thread that waits for a step, and gives it one later", async () => {
+        const created = await createThread(store, newThread({ campaignId: undefined, nodeId: undefined }));
+        expect(created).toMatchObject({ campaignId: null, nodeId: null, sessionId: null });
+        await store.updateThread(created.id, { campaignId: "camp-3", nodeId: "node-3" });
+        expect(await store.getThreadById(created.id)).toMatchObject({
+          campaignId: "camp-3",
+          nodeId: "node-3",
         });
       });
 
@@ -221,6 +232,7 @@ export function defineStoreContract(
           statusMessageTs: "1760000001.000001",
           cardMessageTs: "1760000002.000002",
           cardRevision: 4,
+          cardPayload: '{"text":"Draft v4","blocks":[]}',
           draftHash: "hash-abc",
           turnCount: 3,
           messageCount: 7,
@@ -233,6 +245,7 @@ export function defineStoreContract(
           sessionId: null,
           statusMessageTs: null,
           cardMessageTs: null,
+          cardPayload: null,
           draftHash: null,
         });
         expect(await store.getThreadById(created.id)).toStrictEqual({
@@ -241,6 +254,7 @@ export function defineStoreContract(
           sessionId: null,
           statusMessageTs: null,
           cardMessageTs: null,
+          cardPayload: null,
           draftHash: null,
         });
       });
@@ -458,6 +472,7 @@ export function defineStoreContract(
           failureDetail: null,
           timedOutAt: null,
           leadCount: 5,
+          statusMessageTs: null,
           createdAt: T0 + 7,
           dispatchedAt: null,
           finishedAt: null,
@@ -550,6 +565,7 @@ export function defineStoreContract(
           timedOutAt: T0 + 300_000,
           dispatchedAt: T0 + 10,
           finishedAt: T0 + 20,
+          statusMessageTs: "1760000004.000004",
         };
         await store.updateTurns([turn.id], everything);
         expect(await store.getTurn(turn.id)).toStrictEqual({ ...turn, ...everything });
@@ -565,6 +581,7 @@ export function defineStoreContract(
           timedOutAt: null,
           dispatchedAt: null,
           finishedAt: null,
+          statusMessageTs: null,
         };
         await store.updateTurns([turn.id], cleared);
         expect(await store.getTurn(turn.id)).toStrictEqual({ ...turn, ...everything, ...cleared });

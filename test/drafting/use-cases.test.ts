@@ -185,6 +185,36 @@ describe("drafting use cases", () => {
     ).toBe("Second brief");
   });
 
+  it("a draft without a step keeps its message until a step is picked, then sends it", async () => {
+    const ref = newThreadRef();
+    const started = await bot.service.startDraft({
+      thread: ref,
+      step: undefined,
+      author: dana,
+      text: "Intro for CFOs",
+    });
+    expect(started.status).toBe("needs_step");
+    if (started.status !== "needs_step") return;
+    await bot.service.idle();
+    expect(harness.emulator.stats().requests["sessions.create"] ?? 0).toBe(0);
+    expect((await bot.store.listTurns(started.thread.id)).map((t) => t.state)).toEqual(["pending"]);
+
+    expect(
+      await bot.service.chooseStep({ threadId: started.thread.id, step: DRAFT_STEP, author: lee }),
+    ).toMatchObject({
+      status: "accepted",
+    });
+    await bot.waitFor("result", started.thread.id);
+    const sessionId = (await bot.store.getThreadById(started.thread.id))?.sessionId ?? "";
+    expect(harness.emulator.state.turnRequests(sessionId).map((r) => r.message)).toEqual(["Intro for CFOs"]);
+    expect(
+      await bot.service.chooseStep({ threadId: started.thread.id, step: DRAFT_STEP, author: lee }),
+    ).toMatchObject({
+      status: "refused",
+      reason: "already_started",
+    });
+  });
+
   it("the step for a new draft: channel choice, else (in a DM) the user's, else the workspace default", async () => {
     const input = { teamId: "T0TEAM", channelId: "C0STEP", userId: dana.id, isDirect: false };
     expect(await bot.service.resolveStep(input)).toBeUndefined();
