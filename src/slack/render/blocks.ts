@@ -1,0 +1,190 @@
+import { SLACK_LIMITS as L } from "../limits.ts";
+import { splitMrkdwn, truncate } from "../text.ts";
+
+/**
+ * Typed Block Kit builders that enforce Slack's limits by splitting or truncating, so no caller can
+ * exceed one by accident. Builders taking `mrkdwn` expect text that is already safe (escaped or
+ * converted by text.ts); plain_text is never parsed by Slack.
+ * The types are a structural subset of @slack/types, so messages go straight to chat.postMessage.
+ */
+
+export interface PlainText {
+  type: "plain_text";
+  text: string;
+  emoji?: boolean;
+}
+export interface Mrkdwn {
+  type: "mrkdwn";
+  text: string;
+}
+export type TextObject = PlainText | Mrkdwn;
+
+export interface ConfirmDialog {
+  title: PlainText;
+  text: PlainText;
+  confirm: PlainText;
+  deny: PlainText;
+}
+
+export interface Button {
+  type: "button";
+  action_id: string;
+  text: PlainText;
+  value: string;
+  style?: "primary" | "danger";
+  confirm?: ConfirmDialog;
+}
+
+export interface HeaderBlock {
+  type: "header";
+  block_id?: string;
+  text: PlainText;
+}
+export interface SectionBlock {
+  type: "section";
+  block_id?: string;
+  text: TextObject;
+}
+export interface ContextBlock {
+  type: "context";
+  block_id?: string;
+  elements: TextObject[];
+}
+export interface DividerBlock {
+  type: "divider";
+  block_id?: string;
+}
+export interface ActionsBlock {
+  type: "actions";
+  block_id?: string;
+  elements: Button[];
+}
+export type Block = HeaderBlock | SectionBlock | ContextBlock | DividerBlock | ActionsBlock;
+
+/** What chat.postMessage / chat.update take: `text` is the notification fallback (mrkdwn-safe). */
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+/** Slack refuses empty text objects. */
+const nonBlank = (text: string) => (text.trim() ? text : "—");
+
+export function plainText(text: string, maxChars: number): PlainText {
+  return { type: "plain_text", text: truncate(nonBlank(text), maxChars), emoji: true };
+}
+
+function mrkdwn(text: string, maxChars: number): Mrkdwn {
+  return { type: "mrkdwn", text: truncate(nonBlank(text), maxChars) };
+}
+
+export function header(text: string): HeaderBlock {
+  return { type: "header", text: plainText(text, L.headerText) };
+}
+
+/** One section; text beyond Slack's limit is cut. Use `sectionsFor` for content that must all show. */
+export function section(mrkdwnText: string): SectionBlock {
+  return { type: "section", text: mrkdwn(mrkdwnText, L.sectionText) };
+}
+
+/** As many sections as the text needs, split at paragraphs, lines or sentences; nothing is lost. */
+export function sectionsFor(mrkdwnText: string): SectionBlock[] {
+  return splitMrkdwn(mrkdwnText, L.sectionText)
+    .filter((chunk) => chunk.trim())
+    .map((chunk) => ({ type: "section", text: { type: "mrkdwn", text: chunk } }));
+}
+
+export function context(...mrkdwnTexts: string[]): ContextBlock {
+  return {
+    type: "context",
+    elements: mrkdwnTexts.slice(0, L.contextElements).map((text) => mrkdwn(text, L.sectionText)),
+  };
+}
+
+export function divider(): DividerBlock {
+  return { type: "divider" };
+}
+
+export function actions(blockId: string, buttons: Button[]): ActionsBlock {
+  return { type: "actions", block_id: blockId, elements: buttons.slice(0, L.actionsElements) };
+}
+
+export function button(input: {
+  actionId: string;
+  text: string;
+  value: string;
+  style?: "primary" | "danger";
+  confirm?: ConfirmDialog;
+}): Button {
+  // A value carries identifiers: cutting one would point the click at something else.
+  if (input.value.length > L.buttonValue) {
+    throw new RangeError(`button value for ${input.actionId} is over ${L.buttonValue} characters`);
+  }
+  return {
+    type: "button",
+    action_id: input.actionId,
+    text: plainText(input.text, L.buttonText),
+    value: input.value,
+    ...(input.style ? { style: input.style } : {}),
+    ...(input.confirm ? { confirm: input.confirm } : {}),
+  };
+}
+
+export function confirmDialog(input: {
+  title: string;
+  text: string;
+  confirm: string;
+  deny: string;
+}): ConfirmDialog {
+  return {
+    title: plainText(input.title, L.confirmTitle),
+    text: plainText(input.text, L.confirmText),
+    confirm: plainText(input.confirm, L.confirmButton),
+    deny: plainText(input.deny, L.confirmButton),
+  };
+}
+
+/** What Slack counts towards `msg_blocks_too_long`: every `text` string, at any depth. */
+export function textLength(node: unknown): number {
+  if (Array.isArray(node)) return node.reduce((sum: number, item) => sum + textLength(item), 0);
+  if (typeof node !== "object" || node === null) return 0;
+  let sum = 0;
+  for (const [key, value] of Object.entries(node)) {
+    sum += key === "text" && typeof value === "string" ? value.length : textLength(value);
+  }
+  return sum;
+}
+
+/**
+ * Packs blocks, in order, into as many messages as the block-count and text limits need: the first
+ * message gets the first blocks (a header), the last gets the last ones (the buttons).
+ * `fallbackText(part, parts)` gives each message's notification text (0-based part).
+ */
+export function packMessages(
+  blocks: readonly Block[],
+  fallbackText: (part: number, parts: number) => string,
+): SlackMessage[] {
+  const groups: Block[][] = [];
+  let current: Block[] = [];
+  let currentText = 0;
+  for (const block of blocks) {
+    const length = textLength(block);
+    if (
+      current.length === L.messageBlocks ||
+      (current.length > 0 && currentText + length > L.messageBlocksText)
+    ) {
+      groups.push(current);
+      current = [];
+      currentText = 0;
+    }
+    // A divider at the top of a continuation message separates nothing.
+    if (current.length === 0 && groups.length > 0 && block.type === "divider") continue;
+    current.push(block);
+    currentText += length;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups.map((group, part) => ({
+    text: truncate(fallbackText(part, groups.length), L.messageText),
+    blocks: group,
+  }));
+}
