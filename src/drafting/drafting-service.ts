@@ -245,22 +245,36 @@ export function createDraftingService(options: DraftingServiceOptions) {
       return draftViewOf(campaigns, thread, await puffle.getSession(thread.sessionId));
     },
 
-    /** Saves an edited subject and body with PATCH, only while the session is idle. */
+    /** True while the thread has a task running or messages waiting (a cheap, local check). */
+    async isBusy(ref: ThreadRef): Promise<boolean> {
+      const thread = await store.getThread(ref);
+      if (!thread) return false;
+      const open = await store.listTurns(thread.id, ["pending", "sending", "dispatched"]);
+      return open.some((t) => t.state !== "dispatched" || t.timedOutAt === null);
+    },
+
+    /**
+     * Saves an edited subject and/or body with PATCH, only while the session is idle (PATCH
+     * does not check task_status itself). A null field keeps what Puffle has.
+     */
     async editDraft(input: {
       thread: ThreadRef;
       author: Author;
-      subject: string;
-      body: string;
+      subject: string | null;
+      body: string | null;
     }): Promise<
-      { status: "saved"; thread: ThreadRecord; draft: DraftView } | Refused<"not_mapped" | "busy">
+      | { status: "saved"; thread: ThreadRecord; draft: DraftView }
+      | Refused<"not_mapped" | "busy" | "nothing_changed">
     > {
       const thread = await draftedThread(input.thread);
       if (!thread) return { status: "refused", reason: "not_mapped" };
+      if (input.subject === null && input.body === null)
+        return { status: "refused", reason: "nothing_changed" };
       const session = await idleSession(thread);
       if (!session) return { status: "refused", reason: "busy" };
       const saved = await puffle.patchSession(thread.sessionId, {
-        draft_subject: input.subject,
-        draft_body: input.body,
+        ...(input.subject === null ? {} : { draft_subject: input.subject }),
+        ...(input.body === null ? {} : { draft_body: input.body }),
       });
       await store.updateThread(thread.id, {
         draftHash: draftHashOf(saved),
@@ -275,7 +289,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
       thread: ThreadRef;
       author: Author;
     }): Promise<
-      | { status: "saved"; thread: ThreadRecord; node: SequenceNode; campaignName: string }
+      | { status: "saved"; thread: ThreadRecord; node: SequenceNode; campaignName: string; stepLabel: string }
       | Refused<"not_mapped" | "busy" | "no_draft" | "not_email_step" | "campaign_not_draft">
     > {
       const thread = await draftedThread(input.thread);
@@ -305,7 +319,13 @@ export function createDraftingService(options: DraftingServiceOptions) {
         { threadId: thread.id, campaignId: thread.campaignId, nodeId: thread.nodeId, by: input.author.id },
         "draft.saved_to_campaign",
       );
-      return { status: "saved", thread, node: saved, campaignName: snapshot.campaign.name };
+      return {
+        status: "saved",
+        thread,
+        node: saved,
+        campaignName: snapshot.campaign.name,
+        stepLabel: stepLabel(snapshot, thread.nodeId),
+      };
     },
 
     /** Sends a failed turn again (the same message, in its original order). */

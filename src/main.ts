@@ -1,0 +1,65 @@
+import { startBot } from "./bot.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { SlackAuthError } from "./slack/app.ts";
+
+/** `npm start`: read the config, start the bot, stop cleanly on SIGTERM/SIGINT. */
+async function main() {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(
+        `${error.message}\n\nSet these in the environment or in .env (see .env.example). ` +
+          "No Puffle key yet? `npm run dev` runs the bot against a local Puffle emulator.\n",
+      );
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger({
+    level: config.logLevel,
+    secrets: [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.puffle.apiKey],
+  });
+  let bot: Awaited<ReturnType<typeof startBot>>;
+  try {
+    bot = await startBot(config, { logger });
+  } catch (error) {
+    const message = error instanceof SlackAuthError ? error.message : (error as Error).message;
+    logger.fatal({ err: message }, "bot.start_failed");
+    logger.flush();
+    process.exitCode = 1;
+    return;
+  }
+  logger.info(
+    {
+      mode: config.slack.mode,
+      port: config.port,
+      realtime: Boolean(config.triggerApiUrl),
+      store: config.databaseUrl.split(":")[0],
+    },
+    "bot.ready",
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "bot.stopping");
+    // A stuck dependency must not keep the process from exiting.
+    const deadline = setTimeout(() => {
+      logger.error("bot.stop_timed_out");
+      process.exit(1);
+    }, 15_000);
+    deadline.unref();
+    await bot.stop();
+    logger.info("bot.stopped");
+    logger.flush();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+void main();

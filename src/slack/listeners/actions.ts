@@ -1,0 +1,339 @@
+import type { App } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
+import type { ThreadRecord, ThreadRef } from "../../drafting/store.ts";
+import { isPuffleError } from "../../puffle/errors.ts";
+import {
+  ACTIONS,
+  INPUTS,
+  parseCardButtonValue,
+  parseThreadButtonValue,
+  parseTurnButtonValue,
+  REFINES,
+  type RefineKind,
+} from "../ids.ts";
+import { customRefineModal, editModal, encodeMetadata } from "../render/modals.ts";
+import { loadingModal, noticeModal, renderSavedToCampaign } from "../render/prompts.ts";
+import { authorOf, channelAllowed, type ListenerDeps, tellUser } from "./deps.ts";
+import { openPicker, pickerView, readPickerMetadata } from "./picker.ts";
+
+/** The fields of a block_actions payload we read. */
+const BlockActionSchema = z.looseObject({
+  trigger_id: z.string().min(1),
+  user: z.looseObject({ id: z.string().min(1) }),
+  team: z.looseObject({ id: z.string().min(1) }).nullish(),
+  channel: z.looseObject({ id: z.string().min(1) }).optional(),
+  message: z.looseObject({ ts: z.string().min(1), thread_ts: z.string().optional() }).optional(),
+  actions: z
+    .array(
+      z.looseObject({
+        action_id: z.string(),
+        value: z.string().optional(),
+        selected_option: z.looseObject({ value: z.string() }).nullish(),
+      }),
+    )
+    .min(1),
+  view: z
+    .looseObject({
+      id: z.string(),
+      hash: z.string().optional(),
+      private_metadata: z.string().optional(),
+      state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), z.unknown())) }).optional(),
+    })
+    .optional(),
+});
+type BlockAction = z.infer<typeof BlockActionSchema>;
+
+/** A click on a message in a thread: where it happened and who clicked. */
+interface Click {
+  ref: ThreadRef;
+  userId: string;
+  triggerId: string;
+  value: string | undefined;
+  messageTs: string;
+}
+
+/** Metadata of the Custom... and Edit modals: identifiers only, checked again on submit. */
+export const CardMetadataSchema = z.object({
+  teamId: z.string().min(1).max(32),
+  channelId: z.string().min(1).max(32),
+  threadTs: z.string().min(1).max(32),
+  sessionId: z.string().min(1).max(64),
+  revision: z.number().int().nonnegative(),
+});
+export type CardMetadata = z.infer<typeof CardMetadataSchema>;
+
+const OUTDATED = "This draft is outdated: use the buttons on the latest draft card in the thread.";
+
+export function registerActionListeners(app: App, deps: ListenerDeps): void {
+  const onClick = (
+    actionId: string | RegExp,
+    handle: (client: WebClient, click: Click, body: BlockAction) => Promise<void>,
+  ) => {
+    app.action(actionId, async ({ ack, body, client }) => {
+      await ack();
+      const parsed = BlockActionSchema.safeParse(body);
+      if (!parsed.success) {
+        deps.logger.warn(
+          { problems: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
+          "action.malformed",
+        );
+        return;
+      }
+      const click = clickOf(parsed.data);
+      if (!click) {
+        deps.logger.warn({ actionId: parsed.data.actions[0]?.action_id }, "action.without_message");
+        return;
+      }
+      if (!channelAllowed(deps, click.ref.channelId)) return;
+      try {
+        await handle(client, click, parsed.data);
+      } catch (error) {
+        deps.logger.error(
+          { actionId: parsed.data.actions[0]?.action_id, err: describe(error) },
+          "action.failed",
+        );
+        await tellUser(client, deps, where(click), failureText(error));
+      }
+    });
+  };
+
+  // Refine buttons: each is one turn with a clear instruction, attributed to whoever clicked.
+  onClick(new RegExp(`^${escapeRegExp(ACTIONS.refinePrefix)}`), async (client, click, body) => {
+    const kind = body.actions[0]?.action_id.slice(ACTIONS.refinePrefix.length) as RefineKind;
+    const refine = REFINES[kind];
+    const thread = await liveCard(client, deps, click);
+    if (!thread || !refine) return;
+    const author = await authorOf(deps, click.userId);
+    await deps.drafting.submitMessage({
+      thread: click.ref,
+      author,
+      text: refine.instruction,
+      dedupeKeys: [`action:${click.triggerId}`],
+    });
+  });
+
+  onClick(ACTIONS.custom, async (client, click) => {
+    const thread = await liveCard(client, deps, click);
+    if (!thread?.sessionId) return;
+    await client.views.open({
+      trigger_id: click.triggerId,
+      view: customRefineModal({ privateMetadata: cardMetadata(click, thread) }) as never,
+    });
+  });
+
+  onClick(ACTIONS.examples, async (client, click) => {
+    const thread = await liveCard(client, deps, click);
+    if (!thread) return;
+    await deps.drafting.requestExamples({ thread: click.ref, author: await authorOf(deps, click.userId) });
+  });
+
+  onClick(ACTIONS.edit, async (client, click) => {
+    const thread = await liveCard(client, deps, click);
+    if (!thread?.sessionId) return;
+    const opened = await client.views.open({
+      trigger_id: click.triggerId,
+      view: loadingModal("Edit draft") as never,
+    });
+    const viewId = opened.view?.id;
+    if (!viewId) return;
+    const draft = await deps.drafting.currentDraft(click.ref).catch((error: unknown) => {
+      deps.logger.warn({ err: describe(error) }, "edit.draft_unavailable");
+      return undefined;
+    });
+    const view = draft
+      ? editModal({
+          subject: draft.subject ?? "",
+          body: draft.body ?? "",
+          privateMetadata: cardMetadata(click, thread),
+        })
+      : noticeModal(
+          "Edit draft",
+          "Puffle could not send the current draft just now. Close this and try again.",
+        );
+    await client.views.update({ view_id: viewId, view: view as never });
+  });
+
+  onClick(ACTIONS.save, async (client, click) => {
+    const thread = await liveCard(client, deps, click);
+    if (!thread) return;
+    const author = await authorOf(deps, click.userId);
+    const saved = await deps.drafting.saveToCampaign({ thread: click.ref, author });
+    if (saved.status === "saved") {
+      const message = renderSavedToCampaign({
+        campaignName: saved.campaignName,
+        stepLabel: saved.stepLabel,
+        userId: click.userId,
+      });
+      await client.chat.postMessage({
+        channel: click.ref.channelId,
+        thread_ts: click.ref.threadTs,
+        text: message.text,
+        blocks: message.blocks as never,
+      });
+      return;
+    }
+    await tellUser(client, deps, where(click), SAVE_REFUSALS[saved.reason](saved.detail));
+  });
+
+  onClick(ACTIONS.retry, async (client, click) => {
+    const turnId = parseTurnButtonValue(click.value);
+    if (turnId === undefined) return;
+    const retried = await deps.drafting.retryTurn({
+      thread: click.ref,
+      turnId,
+      author: await authorOf(deps, click.userId),
+    });
+    if (retried.status === "refused") {
+      await tellUser(client, deps, where(click), "That turn is no longer waiting for a retry.");
+    }
+  });
+
+  onClick(ACTIONS.checkAgain, async (client, click) => {
+    const turnId = parseTurnButtonValue(click.value);
+    if (turnId === undefined) return;
+    const checked = await deps.drafting.checkAgain({ thread: click.ref, turnId });
+    if (checked.status === "refused") {
+      await tellUser(
+        client,
+        deps,
+        where(click),
+        "That turn has already finished: its result is in the thread.",
+      );
+    }
+  });
+
+  onClick(ACTIONS.openPicker, async (client, click) => {
+    const threadId = parseThreadButtonValue(click.value);
+    const thread = threadId === undefined ? undefined : await deps.drafting.findThreadById(threadId);
+    // The button must sit in the thread it names.
+    if (!thread || thread.channelId !== click.ref.channelId || thread.threadTs !== click.ref.threadTs) return;
+    if (thread.campaignId) {
+      await tellUser(client, deps, where(click), "This draft already has its campaign and step.");
+      return;
+    }
+    await openPicker(client, deps, {
+      triggerId: click.triggerId,
+      metadata: {
+        mode: "thread",
+        teamId: click.ref.teamId,
+        channelId: click.ref.channelId,
+        threadId: thread.id,
+        promptTs: click.messageTs,
+      },
+    });
+  });
+
+  // Inside the picker: a campaign choice reloads the steps of that campaign.
+  app.action(ACTIONS.pickerCampaign, async ({ ack, body, client }) => {
+    await ack();
+    const parsed = BlockActionSchema.safeParse(body);
+    const view = parsed.success ? parsed.data.view : undefined;
+    const metadata = readPickerMetadata(view?.private_metadata);
+    if (!parsed.success || !view || !metadata) return;
+    const selectedCampaignId = parsed.data.actions[0]?.selected_option?.value;
+    const briefState = view.state?.values[INPUTS.brief.block]?.[INPUTS.brief.action] as
+      | { value?: string }
+      | undefined;
+    const next = await pickerView(deps, {
+      metadata,
+      selectedCampaignId,
+      brief: briefState?.value ?? undefined,
+    });
+    try {
+      await client.views.update({
+        view_id: view.id,
+        ...(view.hash ? { hash: view.hash } : {}),
+        view: next as never,
+      });
+    } catch (error) {
+      // hash_conflict: the person changed the form again meanwhile; their newer choice wins.
+      deps.logger.debug({ err: describe(error) }, "picker.update_skipped");
+    }
+  });
+  app.action(ACTIONS.pickerStep, async ({ ack }) => {
+    await ack();
+  });
+}
+
+function clickOf(body: BlockAction): Click | undefined {
+  const channelId = body.channel?.id;
+  const message = body.message;
+  const teamId = body.team?.id;
+  if (!channelId || !message || !teamId) return undefined;
+  return {
+    ref: { teamId, channelId, threadTs: message.thread_ts ?? message.ts },
+    userId: body.user.id,
+    triggerId: body.trigger_id,
+    value: body.actions[0]?.value,
+    messageTs: message.ts,
+  };
+}
+
+const where = (click: Click) => ({
+  channel: click.ref.channelId,
+  user: click.userId,
+  threadTs: click.ref.threadTs,
+});
+
+/**
+ * The thread of a card click, if the click came from the latest card: the button value's
+ * session and revision must match the store (never trusted on their own).
+ */
+async function liveCard(
+  client: WebClient,
+  deps: ListenerDeps,
+  click: Click,
+): Promise<ThreadRecord | undefined> {
+  const card = parseCardButtonValue(click.value);
+  const thread = await deps.drafting.findThread(click.ref);
+  if (card && thread && thread.sessionId === card.sessionId && thread.cardRevision === card.revision)
+    return thread;
+  await tellUser(client, deps, where(click), OUTDATED);
+  return undefined;
+}
+
+function cardMetadata(click: Click, thread: ThreadRecord): string {
+  const metadata: CardMetadata = {
+    teamId: click.ref.teamId,
+    channelId: click.ref.channelId,
+    threadTs: click.ref.threadTs,
+    sessionId: thread.sessionId ?? "",
+    revision: thread.cardRevision,
+  };
+  return encodeMetadata(metadata);
+}
+
+type SaveRefusal = "not_mapped" | "busy" | "no_draft" | "not_email_step" | "campaign_not_draft";
+const SAVE_REFUSALS: Record<SaveRefusal, (detail?: string) => string> = {
+  not_mapped: () => "This thread has no draft to save yet.",
+  busy: () => "Puffle is still working on this draft. Save it when the current turn is done.",
+  no_draft: () => "There is no subject or body to save yet.",
+  not_email_step: (type) =>
+    `Only email steps can be saved from here${type ? ` (this step is ${type === "ai" ? "an AI step" : `a ${type} step`})` : ""}. Copy the draft into Puffle instead.`,
+  campaign_not_draft: (status) =>
+    `Puffle only accepts edits to draft campaigns${status ? `; this one is ${status}` : ""}. Copy the draft into Puffle instead.`,
+};
+
+function failureText(error: unknown): string {
+  if (isPuffleError(error)) {
+    if (error.code === "unauthorized")
+      return "Puffle did not accept the bot's API key. An admin needs to check PUFFLE_API_KEY.";
+    if (error.code === "not_found") return "Puffle could not find this draft's campaign or session any more.";
+    return "Puffle could not do that just now. Try again in a minute.";
+  }
+  return "Something went wrong on our side. Try again in a minute.";
+}
+
+function describe(error: unknown): string {
+  if (isPuffleError(error)) return `${error.code} ${error.status ?? ""}`.trim();
+  if (error && typeof error === "object" && "data" in error) {
+    const data = (error as { data?: { error?: string } }).data;
+    if (data?.error) return data.error;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function escapeRegExp(text: string) {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

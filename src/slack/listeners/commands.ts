@@ -1,0 +1,110 @@
+import type { App } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import type { StepChoice } from "../../drafting/store.ts";
+import { COMMAND } from "../ids.ts";
+import { helpMessage } from "../render/modals.ts";
+import { renderDraftStarted } from "../render/prompts.ts";
+import { decodeIncoming } from "../text.ts";
+import { authorOf, channelAllowed, isDirectChannel, type ListenerDeps, tellUser } from "./deps.ts";
+import { openPicker } from "./picker.ts";
+
+/**
+ * `/draft [brief]`, `/draft help`, `/draft settings`. Slash commands cannot run inside threads,
+ * so a draft started here gets a new root message of its own.
+ */
+export function registerCommandListeners(app: App, deps: ListenerDeps): void {
+  app.command(COMMAND, async ({ command, ack, client }) => {
+    await ack();
+    const where = { channel: command.channel_id, user: command.user_id };
+    if (!channelAllowed(deps, command.channel_id)) {
+      await tellUser(client, deps, where, "Puffle Drafter is not enabled in this channel.");
+      return;
+    }
+    const words = command.text.trim();
+    const keyword = words.toLowerCase();
+    if (keyword === "help") {
+      await tellUser(client, deps, where, helpMessage());
+      return;
+    }
+    const metadata = { teamId: command.team_id, channelId: command.channel_id };
+    if (keyword === "settings") {
+      await openPicker(client, deps, {
+        triggerId: command.trigger_id,
+        metadata: { ...metadata, mode: "settings" },
+      });
+      return;
+    }
+    const brief = decodeIncoming(words, { botUserId: deps.botUserId });
+    const step = await deps.drafting.resolveStep({
+      teamId: command.team_id,
+      channelId: command.channel_id,
+      userId: command.user_id,
+      isDirect: isDirectChannel(command.channel_id),
+    });
+    if (!brief || !step) {
+      await openPicker(client, deps, {
+        triggerId: command.trigger_id,
+        metadata: { ...metadata, mode: "command" },
+        brief,
+      });
+      return;
+    }
+    await startFromCommand(client, deps, {
+      teamId: command.team_id,
+      channelId: command.channel_id,
+      userId: command.user_id,
+      brief,
+      step,
+      dedupeKey: `command:${command.trigger_id}`,
+    });
+  });
+}
+
+/** Posts "<@user> started a draft: brief" and runs turn 1 in its thread. */
+export async function startFromCommand(
+  client: WebClient,
+  deps: ListenerDeps,
+  input: {
+    teamId: string;
+    channelId: string;
+    userId: string;
+    brief: string;
+    step: StepChoice;
+    dedupeKey: string;
+  },
+): Promise<void> {
+  const root = renderDraftStarted({ userId: input.userId, brief: input.brief });
+  let ts: string | undefined;
+  try {
+    const posted = await client.chat.postMessage({
+      channel: input.channelId,
+      text: root.text,
+      blocks: root.blocks as never,
+    });
+    ts = posted.ts;
+  } catch (error) {
+    deps.logger.warn({ channel: input.channelId, err: (error as Error).message }, "command.post_failed");
+  }
+  if (!ts) {
+    await tellUser(
+      client,
+      deps,
+      { channel: input.channelId, user: input.userId },
+      "I could not post in this channel. Invite me first (`/invite @Puffle Drafter`), then try again.",
+    );
+    return;
+  }
+  const author = await authorOf(deps, input.userId);
+  const started = await deps.drafting.startDraft({
+    thread: { teamId: input.teamId, channelId: input.channelId, threadTs: ts },
+    step: input.step,
+    author,
+    text: input.brief,
+    slackTs: ts,
+    dedupeKeys: [input.dedupeKey],
+  });
+  deps.logger.info(
+    { channel: input.channelId, threadTs: ts, result: started.status },
+    "command.draft_started",
+  );
+}

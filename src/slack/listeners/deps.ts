@@ -1,0 +1,52 @@
+import type { WebClient } from "@slack/web-api";
+import type { DraftingService } from "../../drafting/drafting-service.ts";
+import type { Author } from "../../drafting/outcomes.ts";
+import type { Logger } from "../../logger.ts";
+import type { SlackMessage } from "../render/blocks.ts";
+import type { ThreadPresenter } from "../thread-presenter.ts";
+import type { UserNames } from "../user-names.ts";
+
+/** What every listener needs; built once by app.ts. */
+export interface ListenerDeps {
+  drafting: DraftingService;
+  presenter: ThreadPresenter;
+  names: UserNames;
+  logger: Logger;
+  botUserId: string;
+  allowedChannelIds: ReadonlySet<string> | undefined;
+  turnTimeoutMs: number;
+}
+
+/** Direct messages are personal: the channel allow-list does not apply to them. */
+export function isDirectChannel(channelId: string, channelType?: string): boolean {
+  return channelType === "im" || channelId.startsWith("D");
+}
+
+export function channelAllowed(deps: ListenerDeps, channelId: string, channelType?: string): boolean {
+  if (!deps.allowedChannelIds || isDirectChannel(channelId, channelType)) return true;
+  return deps.allowedChannelIds.has(channelId);
+}
+
+export async function authorOf(deps: ListenerDeps, userId: string, hint?: string | null): Promise<Author> {
+  return { id: userId, name: hint?.trim() || (await deps.names.nameOf(userId)) };
+}
+
+/** Says something to one person, quietly. Never throws: a lost hint must not break a listener. */
+export async function tellUser(
+  client: WebClient,
+  deps: ListenerDeps,
+  where: { channel: string; user: string; threadTs?: string | undefined },
+  message: string | SlackMessage,
+): Promise<void> {
+  const content = typeof message === "string" ? { text: message } : message;
+  try {
+    await client.chat.postEphemeral({
+      channel: where.channel,
+      user: where.user,
+      ...(content as { text: string }),
+      ...(where.threadTs ? { thread_ts: where.threadTs } : {}),
+    });
+  } catch (error) {
+    deps.logger.warn({ channel: where.channel, err: (error as Error).message }, "slack.ephemeral_failed");
+  }
+}

@@ -1,0 +1,162 @@
+import type { App } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
+import type { ThreadRef } from "../../drafting/store.ts";
+import { renderNoBrief, renderStepPrompt } from "../render/prompts.ts";
+import { decodeIncoming } from "../text.ts";
+import { authorOf, channelAllowed, isDirectChannel, type ListenerDeps } from "./deps.ts";
+
+/**
+ * Messages and mentions. Slack delivers every message of every channel the bot is in, so the
+ * filters run first and cost nothing: no API call happens before we know the message is ours.
+ */
+
+/** The fields we read from a message or app_mention event; anything else is ignored. */
+const MessageEventSchema = z.looseObject({
+  type: z.string(),
+  subtype: z.string().optional(),
+  channel: z.string().min(1),
+  channel_type: z.string().optional(),
+  user: z.string().optional(),
+  bot_id: z.string().optional(),
+  text: z.string().optional(),
+  ts: z.string().min(1),
+  thread_ts: z.string().optional(),
+  user_profile: z
+    .looseObject({ display_name: z.string().optional(), real_name: z.string().optional() })
+    .optional(),
+});
+type MessageEvent = z.infer<typeof MessageEventSchema>;
+
+/**
+ * Human messages with these subtypes still carry a person's words (a reply also sent to the
+ * channel, a message with a file). Edits, deletions, joins and the rest are not turns.
+ */
+const HUMAN_SUBTYPES = new Set(["thread_broadcast", "file_share"]);
+
+/** `//` at the start: a side remark between teammates, not for Puffle. */
+const SIDE_REMARK = /^\/\//;
+
+export function registerEventListeners(app: App, deps: ListenerDeps): void {
+  app.event("app_mention", async ({ event, body, client }) => {
+    await onMessage(deps, client, { raw: event, envelope: body, isMention: true });
+  });
+  app.event("message", async ({ event, body, client }) => {
+    await onMessage(deps, client, { raw: event, envelope: body, isMention: false });
+  });
+}
+
+const EnvelopeSchema = z.looseObject({ event_id: z.string().optional(), team_id: z.string().optional() });
+
+async function onMessage(
+  deps: ListenerDeps,
+  client: WebClient,
+  input: { raw: unknown; envelope: unknown; isMention: boolean },
+): Promise<void> {
+  const parsed = MessageEventSchema.safeParse(input.raw);
+  const envelope = EnvelopeSchema.safeParse(input.envelope);
+  if (!parsed.success || !envelope.success || !envelope.data.team_id) {
+    deps.logger.warn(
+      {
+        problems: parsed.success ? "envelope" : parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")),
+      },
+      "event.malformed",
+    );
+    return;
+  }
+  const event = parsed.data;
+  if (!isHumanMessage(deps, event)) return;
+  if (!channelAllowed(deps, event.channel, event.channel_type)) return;
+
+  const direct = isDirectChannel(event.channel, event.channel_type);
+  const inThread = Boolean(event.thread_ts && event.thread_ts !== event.ts);
+  const ref: ThreadRef = {
+    teamId: envelope.data.team_id,
+    channelId: event.channel,
+    threadTs: event.thread_ts ?? event.ts,
+  };
+  const text = decodeIncoming(event.text ?? "", { botUserId: deps.botUserId });
+  if (SIDE_REMARK.test(text)) return;
+
+  // The same human message can arrive as app_mention and as message, and Slack retries: both
+  // keys are claimed with the turn, in one transaction.
+  const dedupeKeys = [
+    ...(envelope.data.event_id ? [`event:${envelope.data.event_id}`] : []),
+    `msg:${event.channel}:${event.ts}`,
+  ];
+  const log = deps.logger.child({ channel: event.channel, threadTs: ref.threadTs, ts: event.ts });
+  const mapped = await deps.drafting.findThread(ref);
+  const startsDraft = !mapped && (input.isMention || (direct && !inThread));
+  if (!mapped && !startsDraft) return; // a thread we do not own, or channel chatter
+  const user = event.user ?? "";
+
+  if (!text) {
+    if (startsDraft && (await deps.drafting.claimDelivery(dedupeKeys))) {
+      await postInThread(client, ref, renderNoBrief(), deps);
+    }
+    return;
+  }
+
+  const author = await authorOf(
+    deps,
+    user,
+    event.user_profile?.display_name || event.user_profile?.real_name,
+  );
+  if (mapped) {
+    const result = await deps.drafting.submitMessage({
+      thread: ref,
+      author,
+      text,
+      slackTs: event.ts,
+      dedupeKeys,
+    });
+    log.info({ result: result.status, mention: input.isMention }, "event.turn");
+    return;
+  }
+
+  const step = await deps.drafting.resolveStep({
+    teamId: ref.teamId,
+    channelId: ref.channelId,
+    userId: user,
+    isDirect: direct,
+  });
+  const started = await deps.drafting.startDraft({
+    thread: ref,
+    step,
+    author,
+    text,
+    slackTs: event.ts,
+    dedupeKeys,
+  });
+  log.info({ result: started.status, source: step?.source ?? null }, "event.draft_started");
+  if (started.status === "needs_step") {
+    await postInThread(client, ref, renderStepPrompt({ threadId: started.thread.id }), deps);
+  } else if (started.status === "exists") {
+    // Another delivery created the thread a moment ago: this message is its next turn.
+    await deps.drafting.submitMessage({ thread: ref, author, text, slackTs: event.ts, dedupeKeys });
+  }
+}
+
+function isHumanMessage(deps: ListenerDeps, event: MessageEvent): boolean {
+  if (event.subtype && !HUMAN_SUBTYPES.has(event.subtype)) return false;
+  if (event.bot_id || !event.user || event.user === deps.botUserId) return false;
+  return true;
+}
+
+async function postInThread(
+  client: WebClient,
+  ref: ThreadRef,
+  message: { text: string; blocks: unknown[] },
+  deps: ListenerDeps,
+): Promise<void> {
+  try {
+    await client.chat.postMessage({
+      channel: ref.channelId,
+      thread_ts: ref.threadTs,
+      text: message.text,
+      blocks: message.blocks as never,
+    });
+  } catch (error) {
+    deps.logger.warn({ channel: ref.channelId, err: (error as Error).message }, "slack.post_failed");
+  }
+}

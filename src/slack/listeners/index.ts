@@ -1,0 +1,16 @@
+import type { App } from "@slack/bolt";
+import { registerActionListeners } from "./actions.ts";
+import { registerCommandListeners } from "./commands.ts";
+import type { ListenerDeps } from "./deps.ts";
+import { registerEventListeners } from "./events.ts";
+import { registerShortcutListeners } from "./shortcuts.ts";
+import { registerViewListeners } from "./views.ts";
+
+/** Every listener, by kind. */
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  registerEventListeners(app, deps);
+  registerCommandListeners(app, deps);
+  registerShortcutListeners(app, deps);
+  registerActionListeners(app, deps);
+  registerViewListeners(app, deps);
+}

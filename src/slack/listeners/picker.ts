@@ -1,0 +1,104 @@
+import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
+import { isPuffleError } from "../../puffle/errors.ts";
+import { decodeMetadata, encodeMetadata, type ModalView, pickerModal } from "../render/modals.ts";
+import { loadingModal, noticeModal } from "../render/prompts.ts";
+import type { ListenerDeps } from "./deps.ts";
+
+/**
+ * The campaign/step picker, opened from /draft, /draft settings, the message shortcut and the
+ * "Choose campaign and step" button. A trigger_id lives 3 s, so a loading modal opens first
+ * and the campaigns (a Puffle call) arrive with views.update.
+ */
+export const PickerMetadataSchema = z.object({
+  /** command: /draft (posts a root message); thread: a waiting thread; settings: the channel default. */
+  mode: z.enum(["command", "thread", "settings"]),
+  teamId: z.string().min(1).max(32),
+  channelId: z.string().min(1).max(32),
+  threadId: z.number().int().positive().optional(),
+  /** The "Choose campaign and step" message, updated once a step is chosen. */
+  promptTs: z.string().max(32).optional(),
+});
+export type PickerMetadata = z.infer<typeof PickerMetadataSchema>;
+
+export function readPickerMetadata(text: string | undefined): PickerMetadata | undefined {
+  return decodeMetadata(text, PickerMetadataSchema);
+}
+
+const TITLES = {
+  command: "Start a draft",
+  thread: "Campaign and step",
+  settings: "Channel settings",
+} as const;
+
+export async function openPicker(
+  client: WebClient,
+  deps: ListenerDeps,
+  input: {
+    triggerId: string;
+    metadata: PickerMetadata;
+    brief?: string;
+    selectedCampaignId?: string;
+    /** Slow work that must wait until the modal is open (the trigger_id expires in 3 s). */
+    afterOpen?: () => Promise<Partial<PickerMetadata>>;
+  },
+): Promise<void> {
+  const title = TITLES[input.metadata.mode];
+  const opened = await client.views.open({ trigger_id: input.triggerId, view: loadingModal(title) as never });
+  const viewId = opened.view?.id;
+  if (!viewId) return;
+  const extra = (await input.afterOpen?.()) ?? {};
+  const view = await pickerView(deps, {
+    metadata: { ...input.metadata, ...extra },
+    brief: input.brief,
+    selectedCampaignId: input.selectedCampaignId,
+  });
+  await client.views.update({ view_id: viewId, view: view as never });
+}
+
+/** The picker for the given selection; a Puffle failure becomes a notice instead of a form. */
+export async function pickerView(
+  deps: ListenerDeps,
+  input: {
+    metadata: PickerMetadata;
+    brief?: string | undefined;
+    selectedCampaignId?: string | undefined;
+    selectedNodeId?: string | undefined;
+  },
+): Promise<ModalView> {
+  const title = TITLES[input.metadata.mode];
+  try {
+    const campaigns = await deps.drafting.listCampaigns();
+    const current =
+      input.metadata.mode === "settings" && !input.selectedCampaignId
+        ? await deps.drafting.channelChoice(input.metadata.teamId, input.metadata.channelId)
+        : undefined;
+    const selectedCampaignId =
+      input.selectedCampaignId ??
+      current?.campaignId ??
+      (campaigns.length === 1 ? campaigns[0]?.id : undefined);
+    const steps = selectedCampaignId ? await deps.drafting.listSteps(selectedCampaignId) : [];
+    return pickerModal({
+      campaigns,
+      steps,
+      selectedCampaignId,
+      selectedNodeId:
+        input.selectedNodeId ?? current?.nodeId ?? (steps.length === 1 ? steps[0]?.node.id : undefined),
+      brief: input.brief,
+      askBrief: input.metadata.mode === "command",
+      rememberDefault: input.metadata.mode !== "thread",
+      privateMetadata: encodeMetadata(input.metadata),
+      title,
+    });
+  } catch (error) {
+    deps.logger.warn(
+      { err: isPuffleError(error) ? error.toLog() : String(error) },
+      "picker.campaigns_unavailable",
+    );
+    const why =
+      isPuffleError(error) && error.code === "unauthorized"
+        ? "Puffle did not accept the bot's API key. An admin needs to check PUFFLE_API_KEY."
+        : "Puffle could not list the campaigns just now. Close this and try again in a minute.";
+    return noticeModal(title, why);
+  }
+}

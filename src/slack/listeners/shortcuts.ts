@@ -1,0 +1,93 @@
+import type { App } from "@slack/bolt";
+import { z } from "zod";
+import type { ThreadRef } from "../../drafting/store.ts";
+import { SHORTCUT_DRAFT_FROM_MESSAGE } from "../ids.ts";
+import { renderStepPrompt } from "../render/prompts.ts";
+import { decodeIncoming } from "../text.ts";
+import { authorOf, channelAllowed, isDirectChannel, type ListenerDeps, tellUser } from "./deps.ts";
+import { openPicker } from "./picker.ts";
+
+/** The fields of a message shortcut payload we read. */
+const MessageShortcutSchema = z.looseObject({
+  trigger_id: z.string().min(1),
+  team: z.looseObject({ id: z.string().min(1) }),
+  user: z.looseObject({ id: z.string().min(1) }),
+  channel: z.looseObject({ id: z.string().min(1) }),
+  message: z.looseObject({
+    ts: z.string().min(1),
+    thread_ts: z.string().optional(),
+    text: z.string().optional(),
+  }),
+});
+
+/**
+ * "Draft from this message": starts a draft in that message's thread with its text as the
+ * brief (the way into an existing thread). In a thread that already has a draft, the text is
+ * simply the next turn.
+ */
+export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
+  app.shortcut(SHORTCUT_DRAFT_FROM_MESSAGE, async ({ shortcut, ack, client }) => {
+    await ack();
+    const parsed = MessageShortcutSchema.safeParse(shortcut);
+    if (!parsed.success) {
+      deps.logger.warn(
+        { problems: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
+        "shortcut.malformed",
+      );
+      return;
+    }
+    const { message, channel, user, team, trigger_id: triggerId } = parsed.data;
+    const ref: ThreadRef = {
+      teamId: team.id,
+      channelId: channel.id,
+      threadTs: message.thread_ts ?? message.ts,
+    };
+    const where = { channel: channel.id, user: user.id, threadTs: ref.threadTs };
+    if (!channelAllowed(deps, channel.id)) {
+      await tellUser(client, deps, where, "Puffle Drafter is not enabled in this channel.");
+      return;
+    }
+    const brief = decodeIncoming(message.text ?? "", { botUserId: deps.botUserId });
+    if (!brief) {
+      await tellUser(client, deps, where, "That message has no text to draft from.");
+      return;
+    }
+    const author = await authorOf(deps, user.id);
+    const dedupeKeys = [`shortcut:${triggerId}`];
+    if (await deps.drafting.findThread(ref)) {
+      await deps.drafting.submitMessage({ thread: ref, author, text: brief, dedupeKeys });
+      return;
+    }
+    const step = await deps.drafting.resolveStep({
+      teamId: team.id,
+      channelId: channel.id,
+      userId: user.id,
+      isDirect: isDirectChannel(channel.id),
+    });
+    const started = await deps.drafting.startDraft({ thread: ref, step, author, text: brief, dedupeKeys });
+    deps.logger.info(
+      { channel: channel.id, threadTs: ref.threadTs, result: started.status },
+      "shortcut.draft_started",
+    );
+    if (started.status === "needs_step") {
+      const threadId = started.thread.id;
+      await openPicker(client, deps, {
+        triggerId,
+        metadata: { mode: "thread", teamId: team.id, channelId: channel.id, threadId },
+        // The thread also shows the question, so anyone can pick if this modal is closed.
+        afterOpen: async () => {
+          const prompt = renderStepPrompt({ threadId });
+          const posted = await client.chat.postMessage({
+            channel: channel.id,
+            thread_ts: ref.threadTs,
+            text: prompt.text,
+            blocks: prompt.blocks as never,
+          });
+          return posted.ts ? { promptTs: posted.ts } : {};
+        },
+      });
+    } else if (started.status === "exists") {
+      await deps.drafting.submitMessage({ thread: ref, author, text: brief, dedupeKeys });
+    }
+  });
+}

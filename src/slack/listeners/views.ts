@@ -1,0 +1,217 @@
+import type { App } from "@slack/bolt";
+import type { WebClient } from "@slack/web-api";
+import { VIEWS } from "../ids.ts";
+import { decodeMetadata, readCustomInstruction, readEditValues, readPickerValues } from "../render/modals.ts";
+import { renderStepChosen } from "../render/prompts.ts";
+import { CardMetadataSchema } from "./actions.ts";
+import { startFromCommand } from "./commands.ts";
+import { authorOf, channelAllowed, type ListenerDeps, tellUser } from "./deps.ts";
+import { readPickerMetadata } from "./picker.ts";
+
+/**
+ * Modal submissions. Metadata carries identifiers only and is checked again here; form
+ * problems go back to the modal as field errors; everything slow happens after the ack.
+ */
+export function registerViewListeners(app: App, deps: ListenerDeps): void {
+  app.view(VIEWS.picker, async ({ ack, view, body, client }) => {
+    const metadata = readPickerMetadata(view.private_metadata);
+    const values = readPickerValues(view);
+    if (!values.ok) {
+      await ack({ response_action: "errors", errors: values.errors });
+      return;
+    }
+    if (!metadata || metadata.teamId !== body.team?.id || !channelAllowed(deps, metadata.channelId)) {
+      await ack();
+      deps.logger.warn({ user: body.user.id }, "picker.bad_metadata");
+      return;
+    }
+    // The step must really be one of this campaign's draftable steps (the form is untrusted).
+    const steps = await deps.drafting.listSteps(values.value.campaignId).catch(() => []);
+    const step = steps.find((s) => s.node.id === values.value.nodeId);
+    if (!step) {
+      const stepBlock =
+        Object.keys(view.state.values).find((id) => id.startsWith("picker.step")) ?? "picker.campaign";
+      await ack({
+        response_action: "errors",
+        errors: { [stepBlock]: "Choose one of this campaign's steps." },
+      });
+      return;
+    }
+    await ack();
+    const choice = { campaignId: values.value.campaignId, nodeId: values.value.nodeId };
+    const userId = body.user.id;
+    await deps.drafting.rememberStep({
+      teamId: metadata.teamId,
+      channelId: metadata.channelId,
+      userId,
+      step: choice,
+      forChannel: values.value.remember,
+    });
+    const where = { channel: metadata.channelId, user: userId };
+    switch (metadata.mode) {
+      case "settings":
+        await tellUser(
+          client,
+          deps,
+          where,
+          `New drafts in this channel will use ${step.label} of the chosen campaign.`,
+        );
+        return;
+      case "command":
+        await startFromCommand(client, deps, {
+          teamId: metadata.teamId,
+          channelId: metadata.channelId,
+          userId,
+          brief: values.value.brief ?? "",
+          step: choice,
+          dedupeKey: `view:${view.id}`,
+        });
+        return;
+      case "thread": {
+        if (metadata.threadId === undefined) return;
+        const chosen = await deps.drafting.chooseStep({
+          threadId: metadata.threadId,
+          step: choice,
+          author: await authorOf(deps, userId),
+        });
+        if (chosen.status === "refused") {
+          await tellUser(client, deps, where, "This draft already has its campaign and step.");
+          return;
+        }
+        await announceStep(client, deps, {
+          ...chosen.thread,
+          promptTs: metadata.promptTs,
+          userId,
+          stepLabel: step.label,
+          campaignId: choice.campaignId,
+        });
+        return;
+      }
+    }
+  });
+
+  app.view(VIEWS.custom, async ({ ack, view, body, client }) => {
+    const instruction = readCustomInstruction(view);
+    if (!instruction.ok) {
+      await ack({ response_action: "errors", errors: instruction.errors });
+      return;
+    }
+    await ack();
+    const card = decodeMetadata(view.private_metadata, CardMetadataSchema);
+    if (!card || card.teamId !== body.team?.id) return;
+    const ref = { teamId: card.teamId, channelId: card.channelId, threadTs: card.threadTs };
+    const thread = await deps.drafting.findThread(ref);
+    if (!thread || thread.sessionId !== card.sessionId) return;
+    // A newer card since the modal opened does not make a typed instruction worthless: send it.
+    await deps.drafting.submitMessage({
+      thread: ref,
+      author: await authorOf(deps, body.user.id),
+      text: instruction.value,
+      dedupeKeys: [`view:${view.id}`],
+    });
+    if (thread.cardRevision !== card.revision) {
+      await tellUser(
+        client,
+        deps,
+        { channel: ref.channelId, user: body.user.id, threadTs: ref.threadTs },
+        "The draft changed while you wrote: your instruction applies to the latest version.",
+      );
+    }
+  });
+
+  app.view(VIEWS.edit, async ({ ack, view, body, client }) => {
+    const values = readEditValues(view);
+    if (!values.ok) {
+      await ack({ response_action: "errors", errors: values.errors });
+      return;
+    }
+    const card = decodeMetadata(view.private_metadata, CardMetadataSchema);
+    const ref = card
+      ? { teamId: card.teamId, channelId: card.channelId, threadTs: card.threadTs }
+      : undefined;
+    const thread = ref ? await deps.drafting.findThread(ref) : undefined;
+    if (!card || !ref || !thread || card.teamId !== body.team?.id || thread.sessionId !== card.sessionId) {
+      await ack();
+      return;
+    }
+    // A quick local check so the modal can say "busy" itself; Puffle is asked again below.
+    if (await deps.drafting.isBusy(ref)) {
+      const field = Object.keys(view.state.values)[0] ?? "edit.subject";
+      await ack({
+        response_action: "errors",
+        errors: {
+          [field]: "Puffle is working on this draft right now. Save your edit when the current turn is done.",
+        },
+      });
+      return;
+    }
+    await ack();
+    const author = await authorOf(deps, body.user.id);
+    const where = { channel: ref.channelId, user: body.user.id, threadTs: ref.threadTs };
+    try {
+      const saved = await deps.drafting.editDraft({
+        thread: ref,
+        author,
+        subject: values.value.subject,
+        body: values.value.body,
+      });
+      if (saved.status === "saved") {
+        await deps.presenter.showDraft(saved.thread, saved.draft, [author]);
+      } else if (saved.reason === "busy") {
+        await tellUser(
+          client,
+          deps,
+          where,
+          "Puffle started working on this draft before your edit arrived. Nothing was changed; try again when it is done.",
+        );
+      }
+    } catch (error) {
+      deps.logger.warn({ err: (error as Error).message }, "edit.failed");
+      await tellUser(
+        client,
+        deps,
+        where,
+        "Puffle could not save your edit just now. Nothing was changed; try again in a minute.",
+      );
+    }
+  });
+}
+
+async function announceStep(
+  client: WebClient,
+  deps: ListenerDeps,
+  input: {
+    channelId: string;
+    threadTs: string;
+    promptTs?: string | undefined;
+    userId: string;
+    stepLabel: string;
+    campaignId: string;
+  },
+): Promise<void> {
+  const described = await deps.drafting.describeStep({ campaignId: input.campaignId, nodeId: "" });
+  const message = renderStepChosen({
+    campaignName: described?.campaignName ?? "the chosen campaign",
+    stepLabel: input.stepLabel,
+    userId: input.userId,
+  });
+  try {
+    if (input.promptTs) {
+      await client.chat.update({
+        channel: input.channelId,
+        ts: input.promptTs,
+        text: message.text,
+        blocks: message.blocks as never,
+      });
+    } else {
+      await client.chat.postMessage({
+        channel: input.channelId,
+        thread_ts: input.threadTs,
+        text: message.text,
+        blocks: message.blocks as never,
+      });
+    }
+  } catch (error) {
+    deps.logger.warn({ err: (error as Error).message }, "picker.announce_failed");
+  }
+}
