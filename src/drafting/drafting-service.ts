@@ -448,6 +448,11 @@ export function createDraftingService(options: DraftingServiceOptions) {
       return store.getTurn(id);
     },
 
+    /** A display name that arrived after the turn was recorded (used when turns are merged). */
+    noteAuthorName(turnId: number, name: string) {
+      return store.updateTurns([turnId], { authorName: name });
+    },
+
     /** Turns of a thread (in order), e.g. the ones waiting in the queue. */
     turnsOf(threadId: number, states?: readonly TurnRecord["state"][]) {
       return store.listTurns(threadId, states);

@@ -149,6 +149,7 @@ const TURN_PATCH_FIELDS = Object.keys({
   dispatchedAt: true,
   finishedAt: true,
   statusMessageTs: true,
+  authorName: true,
 } satisfies Record<keyof TurnPatch, true>) as (keyof TurnPatch)[];
 
 /** Aliasing columns to field names makes each row the record itself, with no mapping code. */

@@ -134,6 +134,7 @@ export type TurnPatch = Partial<
     | "dispatchedAt"
     | "finishedAt"
     | "statusMessageTs"
+    | "authorName"
   >
 >;
 

@@ -83,8 +83,10 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       : { signingSecret: config.slack.signingSecret ?? "", port: config.port }),
   });
 
+  const names = createUserNames({ client: app.client, logger });
   const presenter = createThreadPresenter({
     client: app.client,
+    names,
     drafting: options.drafting,
     logger: logger.child({ component: "presenter" }),
     clock: options.clock,
@@ -94,7 +96,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const deps: ListenerDeps = {
     drafting: options.drafting,
     presenter,
-    names: createUserNames({ client: app.client, logger }),
+    names,
     logger: logger.child({ component: "slack" }),
     botUserId: identity.userId,
     allowedChannelIds: config.allowedChannelIds,

@@ -16,6 +16,7 @@ import {
   renderTimedOut,
   type StatusState,
 } from "./render/status.ts";
+import type { UserNames } from "./user-names.ts";
 
 /**
  * The one module that writes a thread's status and results to Slack. Outcomes of one thread
@@ -46,6 +47,8 @@ export interface ThreadPresenterOptions {
   /** The indicator expires after 2 minutes without a post; refresh it before that. */
   indicatorRefreshMs?: number;
   turnTimeoutMs: number;
+  /** Fills names that were not known when a turn was recorded (shown as "asked by Dana"). */
+  names?: UserNames;
 }
 
 const INDICATOR_TEXT = "is drafting...";
@@ -152,6 +155,13 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
 
   // ---- outcomes
 
+  /** People are shown by name; a mention would ping them on every status change. */
+  async function named(authors: Author[]): Promise<Author[]> {
+    const names = options.names;
+    if (!names) return authors;
+    return Promise.all(authors.map(async (a) => (a.name ? a : { ...a, name: await names.nameOf(a.id) })));
+  }
+
   async function turnsOf(threadId: number, ids: readonly number[]): Promise<TurnRecord[]> {
     const wanted = new Set(ids);
     return (await drafting.turnsOf(threadId)).filter((t) => wanted.has(t.id));
@@ -163,7 +173,7 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     const { thread } = outcome;
     const waiting = await drafting.turnsOf(thread.id, ["pending"]);
     if (waiting.length === 0) return;
-    const authors = uniqueAuthors(waiting);
+    const authors = await named(uniqueAuthors(waiting));
     const message = renderStatusMessage({ kind: "queued", count: waiting.length, authors });
     const ts = await replaceStatus(thread, statusTsOf(waiting), message);
     await drafting.noteStatusMessage(
@@ -178,7 +188,7 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     const state: StatusState =
       outcome.kind === "examples"
         ? { kind: "examples", leadCount: outcome.leadCount ?? 0 }
-        : { kind: "drafting", turnNumber: outcome.turnNumber, requestedBy: outcome.requestedBy };
+        : { kind: "drafting", turnNumber: outcome.turnNumber, requestedBy: await named(outcome.requestedBy) };
     const ts = await replaceStatus(thread, statusTsOf(turns), renderStatusMessage(state));
     await drafting.noteStatusMessage(outcome.turnIds, ts);
     startIndicator(thread);
@@ -187,7 +197,12 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
   /** Posts a new draft card and marks the one before it superseded. */
   async function postCard(thread: ThreadRecord, draft: DraftView, requestedBy: Author[]) {
     const revision = await drafting.nextCardRevision(thread.id);
-    const messages = renderDraftCard({ view: draft, revision, requestedBy, live: true });
+    const messages = renderDraftCard({
+      view: draft,
+      revision,
+      requestedBy: await named(requestedBy),
+      live: true,
+    });
     const posted = await postAll(thread, messages);
     const last = messages.at(-1);
     const lastTs = posted.at(-1);
@@ -218,7 +233,10 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     // The card first: it is what people wait for.
     if (outcome.draftChanged) {
       if (outcome.kind === "examples") {
-        await postAll(thread, renderExamplesCard({ view: draft, requestedBy: outcome.requestedBy }));
+        await postAll(
+          thread,
+          renderExamplesCard({ view: draft, requestedBy: await named(outcome.requestedBy) }),
+        );
       } else {
         await postCard(thread, draft, outcome.requestedBy);
       }

@@ -7,6 +7,8 @@ import type { Logger } from "../logger.ts";
  * allowed to wait for it.
  */
 export interface UserNames {
+  /** The name if already known, without waiting. */
+  cached(userId: string): string | null;
   nameOf(userId: string): Promise<string | null>;
 }
 
@@ -39,6 +41,10 @@ export function createUserNames(options: { client: WebClient; logger: Logger }):
   }
 
   return {
+    cached(userId) {
+      const cached = cache.get(userId);
+      return cached && cached.expiresAt > Date.now() ? cached.name : null;
+    },
     async nameOf(userId) {
       const cached = cache.get(userId);
       if (cached && cached.expiresAt > Date.now()) return cached.name;

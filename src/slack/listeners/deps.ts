@@ -31,6 +31,23 @@ export async function authorOf(deps: ListenerDeps, userId: string, hint?: string
   return { id: userId, name: hint?.trim() || (await deps.names.nameOf(userId)) };
 }
 
+/**
+ * The author of a message, without waiting: the message must be recorded in the order it
+ * arrived, before any Slack call. An unknown name is looked up afterwards (see `fillAuthorName`).
+ */
+export function authorNow(deps: ListenerDeps, userId: string, hint?: string | null): Author {
+  return { id: userId, name: hint?.trim() || deps.names.cached(userId) };
+}
+
+/** Looks up a missing name after the turn is safely recorded, for attribution when turns merge. */
+export function fillAuthorName(deps: ListenerDeps, turnId: number, author: Author): void {
+  if (author.name) return;
+  deps.names
+    .nameOf(author.id)
+    .then((name) => (name ? deps.drafting.noteAuthorName(turnId, name) : undefined))
+    .catch((error: unknown) => deps.logger.debug({ err: (error as Error).message }, "users.name_not_saved"));
+}
+
 /** Says something to one person, quietly. Never throws: a lost hint must not break a listener. */
 export async function tellUser(
   client: WebClient,

@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { ThreadRef } from "../../drafting/store.ts";
 import { renderNoBrief, renderStepPrompt } from "../render/prompts.ts";
 import { decodeIncoming } from "../text.ts";
-import { authorOf, channelAllowed, isDirectChannel, type ListenerDeps } from "./deps.ts";
+import { authorNow, channelAllowed, fillAuthorName, isDirectChannel, type ListenerDeps } from "./deps.ts";
 
 /**
  * Messages and mentions. Slack delivers every message of every channel the bot is in, so the
@@ -97,11 +97,7 @@ async function onMessage(
     return;
   }
 
-  const author = await authorOf(
-    deps,
-    user,
-    event.user_profile?.display_name || event.user_profile?.real_name,
-  );
+  const author = authorNow(deps, user, event.user_profile?.display_name || event.user_profile?.real_name);
   if (mapped) {
     const result = await deps.drafting.submitMessage({
       thread: ref,
@@ -110,6 +106,7 @@ async function onMessage(
       slackTs: event.ts,
       dedupeKeys,
     });
+    if (result.status === "accepted") fillAuthorName(deps, result.turn.id, author);
     log.info({ result: result.status, mention: input.isMention }, "event.turn");
     return;
   }
@@ -129,6 +126,8 @@ async function onMessage(
     dedupeKeys,
   });
   log.info({ result: started.status, source: step?.source ?? null }, "event.draft_started");
+  if (started.status === "accepted" || started.status === "needs_step")
+    fillAuthorName(deps, started.turn.id, author);
   if (started.status === "needs_step") {
     await postInThread(client, ref, renderStepPrompt({ threadId: started.thread.id }), deps);
   } else if (started.status === "exists") {
