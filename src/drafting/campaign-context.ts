@@ -184,5 +184,11 @@ export async function draftViewOf(
     campaignName: snapshot?.campaign.name ?? null,
     stepLabel: snapshot ? stepLabel(snapshot, step.nodeId) : null,
     previewLead: first ? toLeadInput(first) : null,
+    leadNames: Object.fromEntries(
+      (snapshot?.leads ?? []).flatMap((lead) => {
+        const name = toLeadInput(lead).full_name;
+        return name ? [[lead.id, name]] : [];
+      }),
+    ),
   });
 }

@@ -15,6 +15,8 @@ export interface DraftView {
   examples: GeneratedExample[];
   /** The campaign's first lead, for a preview with merge fields filled. */
   previewLead: LeadInput | null;
+  /** Display names of the campaign leads we know, by lead id (examples are titled with them). */
+  leadNames: Record<string, string>;
   /** Merge fields used in subject and body, in order of first use. */
   variables: string[];
   wordCount: number;
@@ -64,6 +66,7 @@ export function buildDraftView(
     campaignName: string | null;
     stepLabel: string | null;
     previewLead: LeadInput | null;
+    leadNames?: Record<string, string>;
   },
 ): DraftView {
   return {
@@ -78,6 +81,7 @@ export function buildDraftView(
     skeleton: session.skeleton ?? null,
     examples: session.generated_examples ?? [],
     previewLead: context.previewLead,
+    leadNames: context.leadNames ?? {},
     variables: mergeFieldsOf(session.draft_subject, session.draft_body),
     wordCount: wordCount(session.draft_body),
   };

@@ -41,6 +41,20 @@ export interface DraftingServiceOptions {
   defaultStep?: StepChoice | undefined;
   campaigns?: CampaignContext;
   durations?: DurationModel;
+  /** The benchmark's baseline: a plain fixed poller. */
+  pollMode?: "learned" | "fixed";
+}
+
+/**
+ * A turn Puffle may still be working on: sent (or maybe sent), not timed out, and not already
+ * finished on Puffle's side (a finished one is only waiting for Slack to show its result).
+ */
+function isRunning(turn: TurnRecord): boolean {
+  return (
+    (turn.state === "sending" || turn.state === "dispatched") &&
+    turn.timedOutAt === null &&
+    turn.finishedAt === null
+  );
 }
 
 export type Accepted = { status: "accepted"; thread: ThreadRecord; turn: TurnRecord; queued: boolean };
@@ -65,6 +79,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
     pollIntervalMs: options.pollIntervalMs,
     subscriber: options.subscriber,
     durations: options.durations ?? createDurationModel(),
+    pollMode: options.pollMode ?? "learned",
   });
   const engine = createTurnEngine({
     store,
@@ -81,7 +96,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
   /** True while a task of this thread runs (or may run): new messages wait behind it. */
   async function hasActiveTask(threadId: number) {
     const open = await store.listTurns(threadId, ["sending", "dispatched"]);
-    return open.some((t) => t.timedOutAt === null);
+    return open.some(isRunning);
   }
 
   async function accept(thread: ThreadRecord, turn: TurnRecord): Promise<Accepted> {
@@ -250,7 +265,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
       const thread = await store.getThread(ref);
       if (!thread) return false;
       const open = await store.listTurns(thread.id, ["pending", "sending", "dispatched"]);
-      return open.some((t) => t.state !== "dispatched" || t.timedOutAt === null);
+      return open.some((t) => t.state === "pending" || isRunning(t));
     },
 
     /**

@@ -12,6 +12,11 @@
 export interface PollScheduleOptions {
   /** The base interval (POLL_INTERVAL_MS): about 2 s in production. */
   baseMs: number;
+  /**
+   * "learned" (the product) or "fixed": a plain poller reading every baseMs, kept as the
+   * baseline the benchmark compares against.
+   */
+  mode?: "learned" | "fixed";
 }
 
 export interface DurationWindow {
@@ -51,6 +56,7 @@ export function createPollSchedule(options: PollScheduleOptions) {
     fastMs: fast,
     /** Milliseconds to wait before the next read. */
     nextDelay(moment: PollMoment): number {
+      if (options.mode === "fixed") return base;
       if (moment.realtimeAlive || !moment.window) return plain(moment.polls);
       const start = moment.window.p10 - fast;
       const end = moment.window.p90 + base;

@@ -437,6 +437,9 @@ export function createTurnEngine(options: TurnEngineOptions) {
     }
     const hash = draftHashOf(session);
     const draft = await draftViewOf(campaigns, thread, session);
+    // Puffle is done: from here the thread is no longer busy (Edit, Save and new messages need not
+    // wait for Slack to show the result), yet the turn stays open until shown, for restart recovery.
+    await store.updateTurns(ids, { finishedAt: clock.now() });
     await emit({
       ...base(thread, batch),
       type: "result",
@@ -445,7 +448,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
       draftChanged: examplesArrived || (hash !== null && hash !== thread.draftHash),
       requestedBy: authorsOf(batch),
     });
-    await store.updateTurns(ids, { state: "done", finishedAt: clock.now(), timedOutAt: null });
+    await store.updateTurns(ids, { state: "done", timedOutAt: null });
     await store.updateThread(thread.id, { messageCount, draftHash: hash });
     logger.info(
       { threadId: thread.id, sessionId: session.id, turnIds: ids, replies: replies.length },

@@ -235,7 +235,11 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
       if (outcome.kind === "examples") {
         await postAll(
           thread,
-          renderExamplesCard({ view: draft, requestedBy: await named(outcome.requestedBy) }),
+          renderExamplesCard({
+            view: draft,
+            requestedBy: await named(outcome.requestedBy),
+            leadNames: draft.leadNames,
+          }),
         );
       } else {
         await postCard(thread, draft, outcome.requestedBy);

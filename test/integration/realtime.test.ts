@@ -2,7 +2,7 @@ import { TriggerClient } from "@trigger.dev/sdk";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SEED } from "../../emulator/seed.ts";
 import type { Emulator } from "../../emulator/server.ts";
-import { createTriggerRunSubscriber } from "../../src/drafting/realtime.ts";
+import { createTriggerRunSubscriber, RealtimeBusyError } from "../../src/drafting/realtime.ts";
 import { createSilentLogger } from "../../src/logger.ts";
 import type { PuffleClient } from "../../src/puffle/client.ts";
 import { startPuffle } from "../support/puffle.ts";
@@ -66,6 +66,24 @@ describe("Trigger.dev realtime against the emulator's run feed", () => {
     const took = performance.now() - started;
     expect(outcome).toBe("rejected");
     expect(took).toBeLessThan(3000);
+  });
+
+  it("follows at most maxConcurrent runs at once; past that it refuses at once, so the turn polls", async () => {
+    const first = await startRun();
+    const second = await startRun();
+    const subscriber = createTriggerRunSubscriber({
+      baseUrl: emulator.url,
+      logger: createSilentLogger(),
+      maxConcurrent: 1,
+    });
+    const following = subscriber.follow(first.run, AbortSignal.timeout(10_000));
+    await expect(subscriber.follow(second.run, AbortSignal.timeout(10_000))).rejects.toBeInstanceOf(
+      RealtimeBusyError,
+    );
+    await following;
+    // A slot is free again.
+    const third = await startRun();
+    expect(await subscriber.follow(third.run, AbortSignal.timeout(10_000))).toMatchObject({ finished: true });
   });
 
   it("a wrong token is refused by the feed", async () => {

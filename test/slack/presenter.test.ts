@@ -88,6 +88,7 @@ const view: DraftView = {
   skeleton: null,
   examples: [],
   previewLead: null,
+  leadNames: {},
   variables: ["first_name"],
   wordCount: 4,
 };

@@ -60,7 +60,15 @@ export function renderDraftCard({ view, revision, requestedBy, live }: DraftCard
  * Trailing blocks are dropped if the notice needs room.
  */
 export function renderSupersededCard(previous: SlackMessage, supersededBy: number): SlackMessage {
-  const notice = context(`Superseded by v${supersededBy} below. Buttons are on the latest draft.`);
+  // An edit keeps the version number: "superseded by v1" on a v1 card would read as nonsense.
+  const sameVersion = previous.blocks.some(
+    (block) => block.type === "header" && block.text.text === `Draft v${supersededBy}`,
+  );
+  const notice = context(
+    sameVersion
+      ? "Replaced by the edited draft below. Buttons are on the latest draft."
+      : `Superseded by v${supersededBy} below. Buttons are on the latest draft.`,
+  );
   const blocks = [notice, ...previous.blocks.filter((block) => block.type !== "actions")];
   return packMessages(blocks, () => previous.text)[0]!;
 }

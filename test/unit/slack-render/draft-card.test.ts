@@ -216,6 +216,20 @@ describe("renderSupersededCard", () => {
     expect(superseded.text).toBe(card?.text);
   });
 
+  it("says 'edited' when the new draft keeps the version (an Edit does not bump it)", () => {
+    const [card] = renderDraftCard({
+      view: draftView({ frameworkVersion: 3 }),
+      revision: 1,
+      requestedBy: [],
+      live: true,
+    });
+    const replaced = renderSupersededCard(card!, 3);
+    expect(replaced.blocks[0]).toMatchObject({
+      type: "context",
+      elements: [{ text: "Replaced by the edited draft below. Buttons are on the latest draft." }],
+    });
+  });
+
   it("drops trailing blocks when the card was already at the limit", () => {
     const full: Block[] = Array.from({ length: 50 }, (_, i) => ({
       type: "section",

@@ -35,6 +35,7 @@ export function draftView(overrides: Partial<DraftView> = {}): DraftView {
     },
     examples: [],
     previewLead: null,
+    leadNames: {},
     variables: ["company", "first_name", "position", "sender_first"],
     wordCount: 12,
     ...overrides,
