@@ -14,6 +14,8 @@ export interface FakeSlackOptions {
   port?: number;
   /** The only bot token the fake accepts. Default "xoxb-test-token". */
   token?: string;
+  /** The only app-level token (Socket Mode) the fake accepts, for apps.connections.open. Default "xapp-test-token". */
+  appToken?: string;
   teamId?: string;
   botUserId?: string;
   botId?: string;
@@ -143,6 +145,7 @@ export interface FakeSlack {
   /** "http://127.0.0.1:PORT". */
   readonly origin: string;
   readonly token: string;
+  readonly appToken: string;
   readonly teamId: string;
   readonly botUserId: string;
   readonly botId: string;
@@ -227,11 +230,14 @@ const RESPONSE_URL_MAX_USES = 5;
 const MAX_LOADING_MESSAGES = 10;
 const PERMALINK_HOST = "https://fake.slack.test";
 const RECENT_CALLS_IN_REPORT = 20;
+/** Methods Slack serves only with an app-level token (xapp-...). */
+const APP_TOKEN_METHODS = new Set(["apps.connections.open"]);
 
 class FakeSlackServer implements FakeSlack {
   readonly origin: string;
   readonly url: string;
   readonly token: string;
+  readonly appToken: string;
   readonly teamId: string;
   readonly botUserId: string;
   readonly botId: string;
@@ -257,6 +263,7 @@ class FakeSlackServer implements FakeSlack {
     this.origin = origin;
     this.url = `${origin}/api/`;
     this.token = options.token ?? "xoxb-test-token";
+    this.appToken = options.appToken ?? "xapp-test-token";
     this.teamId = options.teamId ?? "T0TEAM";
     this.botUserId = options.botUserId ?? "U0BOT";
     this.botId = options.botId ?? "B0BOT";
@@ -273,6 +280,7 @@ class FakeSlackServer implements FakeSlack {
   #methodTable(): Map<string, Handler> {
     return new Map<string, Handler>([
       ["auth.test", () => this.#authTest()],
+      ["apps.connections.open", () => this.#openConnection()],
       ["chat.postMessage", (args) => this.#postMessage(args)],
       ["chat.update", (args) => this.#update(args)],
       ["chat.postEphemeral", (args) => this.#postEphemeral(args)],
@@ -422,7 +430,7 @@ class FakeSlackServer implements FakeSlack {
       await this.#answer(res, method, args ?? { raw }, at, 200, () => {
         const handler = this.#methods.get(method);
         if (!handler) throw failure("unknown_method");
-        this.#authenticate(token);
+        this.#authenticate(token, method);
         this.#faults.check(method);
         return handler(parsed(args));
       });
@@ -455,9 +463,13 @@ class FakeSlackServer implements FakeSlack {
     send(res, status, body, { "x-oauth-scopes": this.#scopes.join(","), ...headers });
   }
 
-  #authenticate(token: string | undefined): void {
+  #authenticate(token: string | undefined, method: string): void {
     if (!token) throw failure("not_authed");
-    if (token !== this.token) throw failure("invalid_auth");
+    const expected = APP_TOKEN_METHODS.has(method) ? this.appToken : this.token;
+    if (token === expected) return;
+    // Like Slack: a known token of the wrong kind (bot vs app-level) is told apart from an unknown one.
+    if (token === this.token || token === this.appToken) throw failure("not_allowed_token_type");
+    throw failure("invalid_auth");
   }
 
   // ---- Web API methods -----------------------------------------------------------------------------
@@ -473,6 +485,11 @@ class FakeSlackServer implements FakeSlack {
       bot_id: this.botId,
       is_enterprise_install: false,
     };
+  }
+
+  /** Socket Mode's handshake: a WebSocket URL to connect to (the fake serves none). */
+  #openConnection(): Json {
+    return { ok: true, url: `wss://wss.fake.slack.test/link/?ticket=${this.#next()}&app_id=${this.appId}` };
   }
 
   #postMessage(args: Args): Json {
