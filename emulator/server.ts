@@ -34,6 +34,10 @@ export interface EmulatorOptions {
   apiKey?: string;
   /** How long a chat turn task takes. Default 1500. */
   taskDelayMs?: number;
+  /** A random extra per turn, uniform in [0, taskJitterMs). Default 0 (every turn takes taskDelayMs). */
+  taskJitterMs?: number;
+  /** Seed for the jitter, so a run can be repeated. Default 1. */
+  seed?: number;
   /** How long an examples task takes. Default 2500. */
   examplesDelayMs?: number;
   /** Added to examplesDelayMs for each lead sent. Default 0. */
@@ -88,6 +92,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const taskDelayMs = options.taskDelayMs ?? 1500;
   const timing: TaskTiming = {
     taskDelayMs,
+    taskJitterMs: options.taskJitterMs ?? 0,
+    random: seededRandom(options.seed ?? 1),
     examplesDelayMs: options.examplesDelayMs ?? 2500,
     examplesPerLeadMs: options.examplesPerLeadMs ?? 0,
     executingAfterMs: options.executingAfterMs ?? Math.min(50, taskDelayMs / 4),
@@ -311,4 +317,16 @@ function retryAfter(seconds: number | undefined): Record<string, string> | undef
 function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
+}
+
+/** mulberry32: a tiny seeded PRNG, so jittered task durations repeat from run to run. */
+function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

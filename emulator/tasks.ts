@@ -8,6 +8,10 @@ import type { EmulatorState, Run, Session, TaskKind } from "./state.ts";
 
 export interface TaskTiming {
   taskDelayMs: number;
+  /** Each chat turn takes taskDelayMs plus a uniform random extra in [0, taskJitterMs): real turns vary. */
+  taskJitterMs: number;
+  /** [0, 1) source for the jitter; seeded so a benchmark run can be repeated. */
+  random: () => number;
   examplesDelayMs: number;
   /** Added to examplesDelayMs per lead: Puffle's examples take longer with more leads. */
   examplesPerLeadMs: number;
@@ -61,7 +65,7 @@ export function createTaskRunner({ state, faults, events, tokens, timing }: Task
 
   const durationOf = (work: TaskWork): number =>
     work.kind === "turn"
-      ? timing.taskDelayMs
+      ? timing.taskDelayMs + Math.floor(timing.random() * timing.taskJitterMs)
       : timing.examplesDelayMs + timing.examplesPerLeadMs * work.request.leads.length;
 
   const finish = (sessionId: string): boolean => {

@@ -34,6 +34,8 @@ export interface BotOptions {
   minEditIntervalMs?: number;
   /** Puffle retry timing (tests: short). */
   puffleRetry?: { baseDelayMs?: number; maxDelayMs?: number };
+  /** "fixed": the plain 2-second poller the benchmark uses as its baseline. */
+  pollMode?: "learned" | "fixed";
 }
 
 export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
@@ -65,6 +67,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
         })
       : undefined,
     defaultStep: config.puffle.defaultStep,
+    pollMode: options.pollMode ?? "learned",
   });
   let slack: SlackApp;
   try {

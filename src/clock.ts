@@ -47,3 +47,26 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * A signal that aborts when any of `signals` does, and a dispose() that detaches it. Unlike
+ * AbortSignal.any, nothing stays attached to a long-lived parent (the shutdown signal) after
+ * dispose, however many calls come and go.
+ */
+export function linkSignals(...signals: AbortSignal[]): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onAbort = (event: Event) => controller.abort((event.target as AbortSignal).reason);
+  for (const signal of signals) {
+    if (signal.aborted) {
+      controller.abort(signal.reason);
+      break;
+    }
+    signal.addEventListener("abort", onAbort, { once: true });
+  }
+  return {
+    signal: controller.signal,
+    dispose() {
+      for (const signal of signals) signal.removeEventListener("abort", onAbort);
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import { AbortedError, type Clock, sleep } from "../clock.ts";
+import { AbortedError, type Clock, linkSignals, sleep } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { PuffleClient } from "../puffle/client.ts";
 import { isPuffleError, type PuffleError } from "../puffle/errors.ts";
@@ -150,14 +150,16 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
 
       async function waitOrWake(ms: number): Promise<boolean> {
         if (wake.signal.aborted) wake = new AbortController();
-        const waitSignal = AbortSignal.any([wake.signal, stop.signal]);
+        const wait = linkSignals(wake.signal, stop.signal);
         try {
-          await sleep(clock, Math.max(0, ms), waitSignal);
+          await sleep(clock, Math.max(0, ms), wait.signal);
           return false;
         } catch (error) {
           if (request.signal.aborted) throw new AbortedError(request.signal.reason);
           if (error instanceof AbortedError) return true;
           throw error;
+        } finally {
+          wait.dispose();
         }
       }
 

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { AbortedError, type Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { PuffleClient } from "../puffle/client.ts";
@@ -60,6 +61,8 @@ export function createTurnEngine(options: TurnEngineOptions) {
   /** "Check again" gives a timed-out batch a fresh deadline. */
   const deadlineOverrides = new Map<number, number>();
   const shutdown = new AbortController();
+  // Every running turn listens for shutdown: thousands of listeners are expected, not a leak.
+  setMaxListeners(0, shutdown.signal);
 
   const timeoutFor = (kind: TurnKind) =>
     kind === "examples" ? options.examplesTimeoutMs : options.turnTimeoutMs;

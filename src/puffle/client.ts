@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, request } from "undici";
 import type { z } from "zod";
-import { AbortedError, type Clock, sleep, systemClock } from "../clock.ts";
+import { AbortedError, type Clock, linkSignals, sleep, systemClock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import {
   BadResponseError,
@@ -132,9 +132,8 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     const where = { method: call.method, path: call.path };
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), timeoutMs);
-    const signal = call.options?.signal
-      ? AbortSignal.any([call.options.signal, deadline.signal])
-      : deadline.signal;
+    const linked = call.options?.signal ? linkSignals(call.options.signal, deadline.signal) : undefined;
+    const signal = linked?.signal ?? deadline.signal;
     const started = performance.now();
     try {
       const response = await request(url, {
@@ -167,6 +166,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
       throw new ConnectionError({ ...where, notSent: NOT_SENT_CODES.has(code), cause: error });
     } finally {
       clearTimeout(timer);
+      linked?.dispose();
     }
   }
 

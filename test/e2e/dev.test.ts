@@ -1,0 +1,74 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { appMentionEvent, createSlackRequester } from "../support/slack-requests.ts";
+
+const root = new URL("../../", import.meta.url).pathname;
+let slack: FakeSlack;
+beforeAll(async () => {
+  slack = await startFakeSlack();
+});
+afterAll(() => slack.close());
+
+describe("npm run dev", () => {
+  it("runs the bot against the emulator with readable logs, answers a mention, and stops on Ctrl+C", async () => {
+    const secret = "dev-signing-secret-0123456789";
+    const child = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "scripts/dev.ts")], {
+      cwd: mkdtempSync(join(tmpdir(), "dev-")),
+      env: {
+        PATH: process.env.PATH,
+        SLACK_BOT_TOKEN: slack.token,
+        SLACK_SIGNING_SECRET: secret,
+        SLACK_API_URL: slack.url,
+        PORT: "0",
+        EMULATOR_PORT: "0",
+        DEV_DATABASE_URL: "sqlite::memory:",
+      },
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => {
+      output += String(chunk);
+    });
+    child.stderr.on("data", (chunk) => {
+      output += String(chunk);
+    });
+    const port = await slack.waitFor(() => /HTTP on port (\d+)/.exec(output)?.[1], {
+      timeoutMs: 20_000,
+      message: "dev banner",
+    });
+    expect(output).toMatch(/Puffle emulator: http:\/\/127\.0\.0\.1:\d+/);
+
+    const requester = createSlackRequester({
+      baseUrl: `http://127.0.0.1:${port}`,
+      signingSecret: secret,
+      teamId: slack.teamId,
+    });
+    const message = slack.addHumanMessage({
+      channel: "C0DEV",
+      user: "U0DANA",
+      text: `<@${slack.botUserId}> intro for CFOs`,
+    });
+    await requester.event(
+      appMentionEvent({ user: "U0DANA", channel: "C0DEV", text: message.text, ts: message.ts }),
+    );
+    await slack.waitFor(
+      () => slack.thread("C0DEV", message.ts).some((m) => m.bot_id && /Drafting/.test(m.text)),
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    // Readable (pretty) log lines, not JSON, and no secret in them.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the colours of the pretty logs
+    const plain = output.replace(/\u001b\[[0-9;]*m/g, "");
+    expect(plain).toMatch(/INFO.*turn\.dispatched/s);
+    expect(output).not.toContain(slack.token);
+    expect(output).not.toContain(secret);
+
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
+  }, 40_000);
+});
