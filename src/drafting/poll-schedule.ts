@@ -1,3 +1,5 @@
+import { CONTRACT } from "../puffle/contract.ts";
+
 /**
  * When to read the session next while a Puffle task runs.
  *
@@ -43,7 +45,7 @@ const BACKOFF_FACTOR = 1.25;
 export function createPollSchedule(options: PollScheduleOptions) {
   const base = options.baseMs;
   const max = Math.round(base * 2.5);
-  const fast = Math.max(10, Math.round(base / 4));
+  const fast = Math.max(10, Math.round(base * CONTRACT.pollFastFraction));
 
   const plain = (polls: number) =>
     polls < STEADY_POLLS

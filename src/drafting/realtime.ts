@@ -1,5 +1,6 @@
 import { TriggerClient } from "@trigger.dev/sdk";
 import type { Logger } from "../logger.ts";
+import { CONTRACT } from "../puffle/contract.ts";
 
 /**
  * Follows one Trigger.dev run. An accelerator only: the session row stays the source of
@@ -41,7 +42,7 @@ export class RealtimeBusyError extends Error {
   }
 }
 
-const DEFAULT_MAX_CONCURRENT = 100;
+const DEFAULT_MAX_CONCURRENT = CONTRACT.realtimeMaxConcurrent;
 
 /** Final statuses of a Trigger.dev run (API names, as the SDK yields them). */
 const FINAL = new Set([
