@@ -100,7 +100,6 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     logger: logger.child({ component: "slack" }),
     botUserId: identity.userId,
     allowedChannelIds: config.allowedChannelIds,
-    turnTimeoutMs: config.turnTimeoutMs,
   };
   registerListeners(app, deps);
   app.error(async (error) => {

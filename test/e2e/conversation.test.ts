@@ -7,11 +7,14 @@ import {
   DANA,
   draftCards,
   type E2E,
+  humanMention as harnessMention,
+  sessionOf as harnessSessionOf,
+  humanMessage,
   LEE,
   startE2E,
   visibleText,
 } from "../support/harness.ts";
-import { appMentionEvent, messageEvent } from "../support/slack-requests.ts";
+import { messageEvent } from "../support/slack-requests.ts";
 
 let e2e: E2E;
 
@@ -23,39 +26,11 @@ beforeEach(() => {
   e2e.emulator.reset();
 });
 
-/** A person writes in Slack: the fake stores the message, and Slack delivers the event. */
-async function humanMention(text: string, user = DANA, threadTs?: string) {
-  const message = e2e.slack.addHumanMessage({
-    channel: CHANNEL,
-    user,
-    text: `<@${e2e.slack.botUserId}> ${text}`,
-    ...(threadTs ? { thread_ts: threadTs } : {}),
-  });
-  const response = await e2e.requester.event(
-    appMentionEvent({
-      user,
-      channel: CHANNEL,
-      text: message.text,
-      ts: message.ts,
-      ...(threadTs ? { thread_ts: threadTs } : {}),
-    }),
-  );
-  expect(response.status).toBe(200);
-  return message;
-}
-
-async function humanReply(threadTs: string, text: string, user = DANA) {
-  const message = e2e.slack.addHumanMessage({ channel: CHANNEL, user, text, thread_ts: threadTs });
-  const response = await e2e.requester.event(
-    messageEvent({ user, channel: CHANNEL, text, ts: message.ts, thread_ts: threadTs }),
-  );
-  expect(response.status).toBe(200);
-  return message;
-}
-
-const sessionOf = async (threadTs: string) =>
-  (await e2e.bot.drafting.findThread({ teamId: e2e.slack.teamId, channelId: CHANNEL, threadTs }))
-    ?.sessionId ?? "";
+const humanMention = (text: string, user = DANA, threadTs?: string) =>
+  harnessMention(e2e, { channel: CHANNEL, text, user, ...(threadTs ? { threadTs } : {}) });
+const humanReply = (threadTs: string, text: string, user = DANA) =>
+  humanMessage(e2e, { channel: CHANNEL, text, user, threadTs });
+const sessionOf = (threadTs: string) => harnessSessionOf(e2e, CHANNEL, threadTs);
 
 describe("a drafting conversation in a thread", () => {
   it("mention, clarifying question, reply, draft card, Shorter, v2 card with v1 superseded", async () => {

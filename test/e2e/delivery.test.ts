@@ -5,6 +5,9 @@ import {
   DANA,
   draftCards,
   type E2E,
+  sessionOf as harnessSessionOf,
+  humanMention,
+  humanMessage,
   LEE,
   SIGNING_SECRET,
   startE2E,
@@ -27,24 +30,10 @@ function mentionMessage(text: string, user = DANA) {
   return e2e.slack.addHumanMessage({ channel: CHANNEL, user, text: `<@${e2e.slack.botUserId}> ${text}` });
 }
 
-async function startThread(text = "intro email for VPs of Sales") {
-  const root = mentionMessage(text);
-  await e2e.requester.event(appMentionEvent({ user: DANA, channel: CHANNEL, text: root.text, ts: root.ts }));
-  return root;
-}
-
-async function reply(threadTs: string, text: string, user = DANA) {
-  const message = e2e.slack.addHumanMessage({ channel: CHANNEL, user, text, thread_ts: threadTs });
-  const response = await e2e.requester.event(
-    messageEvent({ user, channel: CHANNEL, text, ts: message.ts, thread_ts: threadTs }),
-  );
-  expect(response.status).toBe(200);
-  return message;
-}
-
-const sessionOf = async (threadTs: string) =>
-  (await e2e.bot.drafting.findThread({ teamId: e2e.slack.teamId, channelId: CHANNEL, threadTs }))
-    ?.sessionId ?? "";
+const startThread = (text = "intro email for VPs of Sales") => humanMention(e2e, { channel: CHANNEL, text });
+const reply = (threadTs: string, text: string, user = DANA) =>
+  humanMessage(e2e, { channel: CHANNEL, text, user, threadTs });
+const sessionOf = (threadTs: string) => harnessSessionOf(e2e, CHANNEL, threadTs);
 
 const waitForReplyMatching = (threadTs: string, pattern: RegExp, timeoutMs = 5000) =>
   e2e.slack.waitFor(

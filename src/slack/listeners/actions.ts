@@ -14,7 +14,7 @@ import {
 } from "../ids.ts";
 import { customRefineModal, editModal, encodeMetadata } from "../render/modals.ts";
 import { loadingModal, noticeModal, renderSavedToCampaign } from "../render/prompts.ts";
-import { authorOf, channelAllowed, type ListenerDeps, tellUser } from "./deps.ts";
+import { authorOf, channelAllowed, type ListenerDeps, postInThread, tellUser } from "./deps.ts";
 import { openPicker, pickerView, readPickerMetadata } from "./picker.ts";
 
 /** The fields of a block_actions payload we read. */
@@ -118,7 +118,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     if (!thread?.sessionId) return;
     await client.views.open({
       trigger_id: click.triggerId,
-      view: customRefineModal({ privateMetadata: cardMetadata(click, thread) }) as never,
+      view: customRefineModal({ privateMetadata: cardMetadata(click, thread) }),
     });
   });
 
@@ -133,7 +133,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     if (!thread?.sessionId) return;
     const opened = await client.views.open({
       trigger_id: click.triggerId,
-      view: loadingModal("Edit draft") as never,
+      view: loadingModal("Edit draft"),
     });
     const viewId = opened.view?.id;
     if (!viewId) return;
@@ -151,7 +151,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
           "Edit draft",
           "Puffle could not send the current draft just now. Close this and try again.",
         );
-    await client.views.update({ view_id: viewId, view: view as never });
+    await client.views.update({ view_id: viewId, view: view });
   });
 
   onClick(ACTIONS.save, async (client, click) => {
@@ -165,12 +165,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
         stepLabel: saved.stepLabel,
         userId: click.userId,
       });
-      await client.chat.postMessage({
-        channel: click.ref.channelId,
-        thread_ts: click.ref.threadTs,
-        text: message.text,
-        blocks: message.blocks as never,
-      });
+      await postInThread(client, deps, click.ref, message);
       return;
     }
     await tellUser(client, deps, where(click), SAVE_REFUSALS[saved.reason](saved.detail));
@@ -244,7 +239,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
       await client.views.update({
         view_id: view.id,
         ...(view.hash ? { hash: view.hash } : {}),
-        view: next as never,
+        view: next,
       });
     } catch (error) {
       // hash_conflict: the person changed the form again meanwhile; their newer choice wins.

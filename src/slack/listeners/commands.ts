@@ -79,7 +79,7 @@ export async function startFromCommand(
     const posted = await client.chat.postMessage({
       channel: input.channelId,
       text: root.text,
-      blocks: root.blocks as never,
+      blocks: root.blocks,
     });
     ts = posted.ts;
   } catch (error) {

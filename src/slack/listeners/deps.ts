@@ -14,7 +14,6 @@ export interface ListenerDeps {
   logger: Logger;
   botUserId: string;
   allowedChannelIds: ReadonlySet<string> | undefined;
-  turnTimeoutMs: number;
 }
 
 /** Direct messages are personal: the channel allow-list does not apply to them. */
@@ -65,5 +64,26 @@ export async function tellUser(
     });
   } catch (error) {
     deps.logger.warn({ channel: where.channel, err: (error as Error).message }, "slack.ephemeral_failed");
+  }
+}
+
+/** Posts in a thread; returns the new message's ts, or undefined (logged) when Slack refused. */
+export async function postInThread(
+  client: WebClient,
+  deps: ListenerDeps,
+  where: { channelId: string; threadTs: string },
+  message: SlackMessage,
+): Promise<string | undefined> {
+  try {
+    const posted = await client.chat.postMessage({
+      channel: where.channelId,
+      thread_ts: where.threadTs,
+      text: message.text,
+      blocks: message.blocks,
+    });
+    return posted.ts;
+  } catch (error) {
+    deps.logger.warn({ channel: where.channelId, err: (error as Error).message }, "slack.post_failed");
+    return undefined;
   }
 }

@@ -4,7 +4,14 @@ import { z } from "zod";
 import type { ThreadRef } from "../../drafting/store.ts";
 import { renderNoBrief, renderStepPrompt } from "../render/prompts.ts";
 import { decodeIncoming } from "../text.ts";
-import { authorNow, channelAllowed, fillAuthorName, isDirectChannel, type ListenerDeps } from "./deps.ts";
+import {
+  authorNow,
+  channelAllowed,
+  fillAuthorName,
+  isDirectChannel,
+  type ListenerDeps,
+  postInThread,
+} from "./deps.ts";
 
 /**
  * Messages and mentions. Slack delivers every message of every channel the bot is in, so the
@@ -92,7 +99,7 @@ async function onMessage(
 
   if (!text) {
     if (startsDraft && (await deps.drafting.claimDelivery(dedupeKeys))) {
-      await postInThread(client, ref, renderNoBrief(), deps);
+      await postInThread(client, deps, ref, renderNoBrief());
     }
     return;
   }
@@ -129,7 +136,7 @@ async function onMessage(
   if (started.status === "accepted" || started.status === "needs_step")
     fillAuthorName(deps, started.turn.id, author);
   if (started.status === "needs_step") {
-    await postInThread(client, ref, renderStepPrompt({ threadId: started.thread.id }), deps);
+    await postInThread(client, deps, ref, renderStepPrompt({ threadId: started.thread.id }));
   } else if (started.status === "exists") {
     // Another delivery created the thread a moment ago: this message is its next turn.
     await deps.drafting.submitMessage({ thread: ref, author, text, slackTs: event.ts, dedupeKeys });
@@ -140,22 +147,4 @@ function isHumanMessage(deps: ListenerDeps, event: MessageEvent): boolean {
   if (event.subtype && !HUMAN_SUBTYPES.has(event.subtype)) return false;
   if (event.bot_id || !event.user || event.user === deps.botUserId) return false;
   return true;
-}
-
-async function postInThread(
-  client: WebClient,
-  ref: ThreadRef,
-  message: { text: string; blocks: unknown[] },
-  deps: ListenerDeps,
-): Promise<void> {
-  try {
-    await client.chat.postMessage({
-      channel: ref.channelId,
-      thread_ts: ref.threadTs,
-      text: message.text,
-      blocks: message.blocks as never,
-    });
-  } catch (error) {
-    deps.logger.warn({ channel: ref.channelId, err: (error as Error).message }, "slack.post_failed");
-  }
 }

@@ -44,7 +44,7 @@ export async function openPicker(
   },
 ): Promise<void> {
   const title = TITLES[input.metadata.mode];
-  const opened = await client.views.open({ trigger_id: input.triggerId, view: loadingModal(title) as never });
+  const opened = await client.views.open({ trigger_id: input.triggerId, view: loadingModal(title) });
   const viewId = opened.view?.id;
   if (!viewId) return;
   const extra = (await input.afterOpen?.()) ?? {};
@@ -53,7 +53,7 @@ export async function openPicker(
     brief: input.brief,
     selectedCampaignId: input.selectedCampaignId,
   });
-  await client.views.update({ view_id: viewId, view: view as never });
+  await client.views.update({ view_id: viewId, view: view });
 }
 
 /** The picker for the given selection; a Puffle failure becomes a notice instead of a form. */

@@ -4,7 +4,14 @@ import type { ThreadRef } from "../../drafting/store.ts";
 import { SHORTCUT_DRAFT_FROM_MESSAGE } from "../ids.ts";
 import { renderStepPrompt } from "../render/prompts.ts";
 import { decodeIncoming } from "../text.ts";
-import { authorOf, channelAllowed, isDirectChannel, type ListenerDeps, tellUser } from "./deps.ts";
+import {
+  authorOf,
+  channelAllowed,
+  isDirectChannel,
+  type ListenerDeps,
+  postInThread,
+  tellUser,
+} from "./deps.ts";
 import { openPicker } from "./picker.ts";
 
 /** The fields of a message shortcut payload we read. */
@@ -76,14 +83,8 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
         metadata: { mode: "thread", teamId: team.id, channelId: channel.id, threadId },
         // The thread also shows the question, so anyone can pick if this modal is closed.
         afterOpen: async () => {
-          const prompt = renderStepPrompt({ threadId });
-          const posted = await client.chat.postMessage({
-            channel: channel.id,
-            thread_ts: ref.threadTs,
-            text: prompt.text,
-            blocks: prompt.blocks as never,
-          });
-          return posted.ts ? { promptTs: posted.ts } : {};
+          const promptTs = await postInThread(client, deps, ref, renderStepPrompt({ threadId }));
+          return promptTs ? { promptTs } : {};
         },
       });
     } else if (started.status === "exists") {

@@ -1,11 +1,13 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import type { StepChoice } from "../../drafting/store.ts";
 import { VIEWS } from "../ids.ts";
 import { decodeMetadata, readCustomInstruction, readEditValues, readPickerValues } from "../render/modals.ts";
 import { renderStepChosen } from "../render/prompts.ts";
+import { escapeMrkdwn } from "../text.ts";
 import { CardMetadataSchema } from "./actions.ts";
 import { startFromCommand } from "./commands.ts";
-import { authorOf, channelAllowed, type ListenerDeps, tellUser } from "./deps.ts";
+import { authorOf, channelAllowed, type ListenerDeps, postInThread, tellUser } from "./deps.ts";
 import { readPickerMetadata } from "./picker.ts";
 
 /**
@@ -49,14 +51,14 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
     });
     const where = { channel: metadata.channelId, user: userId };
     switch (metadata.mode) {
-      case "settings":
-        await tellUser(
-          client,
-          deps,
-          where,
-          `New drafts in this channel will use ${step.label} of the chosen campaign.`,
-        );
+      case "settings": {
+        const described = await deps.drafting.describeStep(choice);
+        const what = described
+          ? `*${escapeMrkdwn(described.campaignName)}* · ${escapeMrkdwn(described.stepLabel)}`
+          : step.label;
+        await tellUser(client, deps, where, `New drafts in this channel will use ${what}.`);
         return;
+      }
       case "command":
         await startFromCommand(client, deps, {
           teamId: metadata.teamId,
@@ -79,11 +81,11 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
           return;
         }
         await announceStep(client, deps, {
-          ...chosen.thread,
+          channelId: chosen.thread.channelId,
+          threadTs: chosen.thread.threadTs,
           promptTs: metadata.promptTs,
           userId,
-          stepLabel: step.label,
-          campaignId: choice.campaignId,
+          step: choice,
         });
         return;
       }
@@ -177,6 +179,7 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
   });
 }
 
+/** The "Choose campaign and step" prompt becomes a note of the choice (or a note is posted). */
 async function announceStep(
   client: WebClient,
   deps: ListenerDeps,
@@ -185,32 +188,26 @@ async function announceStep(
     threadTs: string;
     promptTs?: string | undefined;
     userId: string;
-    stepLabel: string;
-    campaignId: string;
+    step: StepChoice;
   },
 ): Promise<void> {
-  const described = await deps.drafting.describeStep({ campaignId: input.campaignId, nodeId: "" });
+  const described = await deps.drafting.describeStep(input.step);
   const message = renderStepChosen({
     campaignName: described?.campaignName ?? "the chosen campaign",
-    stepLabel: input.stepLabel,
+    stepLabel: described?.stepLabel ?? "the chosen step",
     userId: input.userId,
   });
+  if (!input.promptTs) {
+    await postInThread(client, deps, input, message);
+    return;
+  }
   try {
-    if (input.promptTs) {
-      await client.chat.update({
-        channel: input.channelId,
-        ts: input.promptTs,
-        text: message.text,
-        blocks: message.blocks as never,
-      });
-    } else {
-      await client.chat.postMessage({
-        channel: input.channelId,
-        thread_ts: input.threadTs,
-        text: message.text,
-        blocks: message.blocks as never,
-      });
-    }
+    await client.chat.update({
+      channel: input.channelId,
+      ts: input.promptTs,
+      text: message.text,
+      blocks: message.blocks,
+    });
   } catch (error) {
     deps.logger.warn({ err: (error as Error).message }, "picker.announce_failed");
   }
