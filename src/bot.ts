@@ -56,7 +56,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     store,
     puffle,
     clock,
-    logger: logger.child({ component: "drafting" }),
+    logger,
     emit: (outcome) => sink(outcome),
     pollIntervalMs: config.pollIntervalMs,
     turnTimeoutMs: config.turnTimeoutMs,

@@ -29,7 +29,8 @@ async function main() {
     const message = error instanceof SlackAuthError ? error.message : (error as Error).message;
     logger.fatal({ err: message }, "bot.start_failed");
     logger.flush();
-    process.exitCode = 1;
+    // Whatever opened before the failure (a socket, a timer) must not keep a broken bot alive.
+    setTimeout(() => process.exit(1), 100);
     return;
   }
   logger.info(

@@ -68,14 +68,15 @@ export interface StepOption {
 }
 
 export function createDraftingService(options: DraftingServiceOptions) {
-  const { store, puffle, clock, logger } = options;
+  const { store, puffle, clock } = options;
+  const logger = options.logger.child({ component: "drafting" });
   const campaigns =
     options.campaigns ??
-    createCampaignContext({ puffle, clock, logger: logger.child({ component: "campaigns" }) });
+    createCampaignContext({ puffle, clock, logger: options.logger.child({ component: "campaigns" }) });
   const watcher = createTaskWatcher({
     puffle,
     clock,
-    logger: logger.child({ component: "watcher" }),
+    logger: options.logger.child({ component: "watcher" }),
     pollIntervalMs: options.pollIntervalMs,
     subscriber: options.subscriber,
     durations: options.durations ?? createDurationModel(),
@@ -87,7 +88,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
     watcher,
     campaigns,
     clock,
-    logger: logger.child({ component: "engine" }),
+    logger: options.logger.child({ component: "engine" }),
     emit: options.emit,
     turnTimeoutMs: options.turnTimeoutMs,
     examplesTimeoutMs: options.examplesTimeoutMs ?? options.turnTimeoutMs * 2,

@@ -78,6 +78,15 @@ export function createTurnEngine(options: TurnEngineOptions) {
     kind: batch[0]?.kind ?? ("chat" as TurnKind),
   });
 
+  /** Where a log line happened: the Slack thread and the Puffle session, by their ids. */
+  const where = (thread: ThreadRecord) => ({
+    teamId: thread.teamId,
+    channel: thread.channelId,
+    threadTs: thread.threadTs,
+    threadId: thread.id,
+    sessionId: thread.sessionId,
+  });
+
   async function emit(outcome: TurnOutcome) {
     try {
       await options.emit(outcome);
@@ -179,7 +188,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
     if (holder && holder.id !== thread.id) {
       // Puffle gave back a session another thread already uses: never share it silently.
       logger.warn(
-        { threadId: thread.id, otherThreadId: holder.id, sessionId: session.id },
+        { ...where(thread), otherThreadId: holder.id, sessionId: session.id },
         "session.already_mapped",
       );
       const ids = open.map((t) => t.id);
@@ -199,7 +208,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
       sessionId: session.id,
       messageCount: session.messages?.length ?? 0,
     });
-    logger.info({ threadId: thread.id, sessionId: session.id }, "session.created");
+    logger.info({ ...where(thread), sessionId: session.id }, "session.created");
     return true;
   }
 
@@ -261,7 +270,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
       if (error.code === "session_busy") return waitWhileBusy(thread, batch);
       if (isAmbiguous(error)) {
         // Maybe dispatched: leave it "sending" and let the loop settle it by reading the session.
-        logger.warn({ threadId: thread.id, turnIds: ids, ...error.toLog() }, "turn.dispatch_unconfirmed");
+        logger.warn({ ...where(thread), turnIds: ids, ...error.toLog() }, "turn.dispatch_unconfirmed");
         return;
       }
       return failBatch(thread, batch, error);
@@ -275,10 +284,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
     });
     const turnNumber = kind === "chat" ? thread.turnCount + 1 : thread.turnCount;
     if (kind === "chat") await store.updateThread(thread.id, { turnCount: turnNumber });
-    logger.info(
-      { threadId: thread.id, sessionId: thread.sessionId, turnIds: ids, runId: handle.runId, kind },
-      "turn.dispatched",
-    );
+    logger.info({ ...where(thread), turnIds: ids, runId: handle.runId, kind }, "turn.dispatched");
     await emit({
       ...base(thread, batch),
       type: "dispatched",
@@ -292,7 +298,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
   async function waitWhileBusy(thread: ReadyThread, batch: TurnRecord[]): Promise<void> {
     const ids = batch.map((t) => t.id);
     await store.updateTurns(ids, { state: "pending", batchId: null, attempts: 0 });
-    logger.info({ threadId: thread.id, sessionId: thread.sessionId, turnIds: ids }, "turn.queued");
+    logger.info({ ...where(thread), turnIds: ids }, "turn.queued");
     await emit({ ...base(thread, batch), type: "queued", reason: "session_busy" });
     const now = clock.now();
     const result = await watcher.watch({
@@ -301,7 +307,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
       startedAt: now,
       deadlineAt: now + BUSY_WAIT_MS,
       signal: shutdown.signal,
-      logFields: { threadId: thread.id },
+      logFields: where(thread),
     });
     if (result.type === "timed_out") {
       await markFailed(thread, batch, "session_busy", null, true);
@@ -338,7 +344,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
         deadlineAt,
         signal: shutdown.signal,
         onProgress: (runStatus) => void emit({ ...base(thread, batch), type: "progress", runStatus }),
-        logFields: { threadId: thread.id, turnIds: batch.map((t) => t.id) },
+        logFields: { ...where(thread), turnIds: batch.map((t) => t.id) },
       });
     } catch (error) {
       if (error instanceof AbortedError || shutdown.signal.aborted) throw new AbortedError();
@@ -350,7 +356,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
         batch.map((t) => t.id),
         { timedOutAt: clock.now() },
       );
-      logger.warn({ threadId: thread.id, turnIds: batch.map((t) => t.id) }, "turn.timed_out");
+      logger.warn({ ...where(thread), turnIds: batch.map((t) => t.id) }, "turn.timed_out");
       await emit({ ...base(thread, batch), type: "timed_out" });
       return;
     }
@@ -373,7 +379,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
         startedAt: now,
         deadlineAt: now + timeoutFor(first.kind),
         signal: shutdown.signal,
-        logFields: { threadId: thread.id, settling: true },
+        logFields: { ...where(thread), settling: true },
       });
     } catch (error) {
       if (error instanceof AbortedError || shutdown.signal.aborted) throw new AbortedError();
@@ -388,7 +394,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
       return;
     }
     if (wasReceived(result.session, first)) {
-      logger.info({ threadId: thread.id, turnIds: batch.map((t) => t.id) }, "turn.dispatch_confirmed");
+      logger.info({ ...where(thread), turnIds: batch.map((t) => t.id) }, "turn.dispatch_confirmed");
       await deliver(thread, batch, result.session);
       return;
     }
@@ -454,7 +460,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
     await store.updateTurns(ids, { state: "done", timedOutAt: null });
     await store.updateThread(thread.id, { messageCount, draftHash: hash });
     logger.info(
-      { threadId: thread.id, sessionId: session.id, turnIds: ids, replies: replies.length },
+      { ...where(thread), sessionId: session.id, turnIds: ids, replies: replies.length },
       "turn.done",
     );
   }
@@ -462,14 +468,14 @@ export function createTurnEngine(options: TurnEngineOptions) {
   async function failBatch(thread: ThreadRecord, batch: TurnRecord[], error: unknown): Promise<void> {
     if (!isPuffleError(error)) {
       logger.error(
-        { threadId: thread.id, err: error instanceof Error ? error.stack : String(error) },
+        { ...where(thread), err: error instanceof Error ? error.stack : String(error) },
         "turn.internal_error",
       );
       return markFailed(thread, batch, "internal", null, true);
     }
     if (error.code === "unauthorized") {
       logger.error(
-        { threadId: thread.id, ...error.toLog() },
+        { ...where(thread), ...error.toLog() },
         "puffle.unauthorized: Puffle rejected the API key; check PUFFLE_API_KEY (turns fail until it is fixed)",
       );
     }
@@ -493,7 +499,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
       failureDetail: detail,
       finishedAt: clock.now(),
     });
-    logger.warn({ threadId: thread.id, sessionId: thread.sessionId, turnIds: ids, code }, "turn.failed");
+    logger.warn({ ...where(thread), turnIds: ids, code }, "turn.failed");
     await emit({ ...base(thread, batch), type: "failed", code, detail, retryable });
   }
 
