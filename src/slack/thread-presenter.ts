@@ -228,34 +228,37 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
 
   async function onResult(outcome: Extract<TurnOutcome, { type: "result" }>) {
     const { thread, draft } = outcome;
-    const turns = await turnsOf(thread.id, outcome.turnIds);
     let posted = false;
-    // The card first: it is what people wait for.
-    if (outcome.draftChanged) {
-      if (outcome.kind === "examples") {
-        await postAll(
-          thread,
-          renderExamplesCard({
-            view: draft,
-            requestedBy: await named(outcome.requestedBy),
-            leadNames: draft.leadNames,
-          }),
-        );
-      } else {
-        await postCard(thread, draft, outcome.requestedBy);
+    try {
+      const turns = await turnsOf(thread.id, outcome.turnIds);
+      // The card first: it is what people wait for. If Slack refuses it, the reply still shows.
+      if (outcome.draftChanged) {
+        try {
+          if (outcome.kind === "examples") {
+            const requestedBy = await named(outcome.requestedBy);
+            await postAll(
+              thread,
+              renderExamplesCard({ view: draft, requestedBy, leadNames: draft.leadNames }),
+            );
+          } else {
+            await postCard(thread, draft, outcome.requestedBy);
+          }
+          posted = true;
+        } catch (error) {
+          log.error({ threadId: thread.id, err: describe(error) }, "slack.card_failed");
+        }
       }
-      posted = true;
-    }
-    const reply = renderReply(outcome.replies);
-    const [first, ...rest] = reply;
-    if (first) {
-      await replaceStatus(thread, statusTsOf(turns), first);
-      if (rest.length > 0) {
-        await postAll(thread, rest);
-        posted = true;
+      const [first, ...rest] = renderReply(outcome.replies);
+      if (first) {
+        await replaceStatus(thread, statusTsOf(turns), first);
+        if (rest.length > 0) {
+          await postAll(thread, rest);
+          posted = true;
+        }
       }
+    } finally {
+      await stopIndicator(thread, posted);
     }
-    await stopIndicator(thread, posted);
   }
 
   async function onFailed(outcome: Extract<TurnOutcome, { type: "failed" }>) {
@@ -268,9 +271,12 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
       turnId: outcome.turnIds[0] ?? 0,
       kind: outcome.kind,
     });
-    const ts = await replaceStatus(thread, statusTsOf(turns), message);
-    await drafting.noteStatusMessage(outcome.turnIds, ts);
-    await stopIndicator(thread, false);
+    try {
+      const ts = await replaceStatus(thread, statusTsOf(turns), message);
+      await drafting.noteStatusMessage(outcome.turnIds, ts);
+    } finally {
+      await stopIndicator(thread, false);
+    }
   }
 
   async function onTimedOut(outcome: Extract<TurnOutcome, { type: "timed_out" }>) {
@@ -278,8 +284,11 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     const turns = await turnsOf(thread.id, outcome.turnIds);
     const minutes = Math.round((options.turnTimeoutMs * (outcome.kind === "examples" ? 2 : 1)) / 60_000);
     const message = renderTimedOut({ turnId: outcome.turnIds[0] ?? 0, minutes: Math.max(1, minutes) });
-    await replaceStatus(thread, statusTsOf(turns), message);
-    await stopIndicator(thread, false);
+    try {
+      await replaceStatus(thread, statusTsOf(turns), message);
+    } finally {
+      await stopIndicator(thread, false);
+    }
   }
 
   async function onMoved(outcome: Extract<TurnOutcome, { type: "moved" }>) {

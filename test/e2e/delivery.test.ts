@@ -161,6 +161,35 @@ describe("signed requests", () => {
   });
 });
 
+describe("malformed input", () => {
+  it("malformed Slack payloads are logged, change nothing, and the bot keeps working", async () => {
+    const before = e2e.logs.length;
+    // An event without a channel, a message event with a non-string text, a command without a user.
+    await e2e.requester.event({ type: "app_mention", user: DANA, text: "<@U0BOT> hi", ts: "1.1" });
+    await e2e.requester.event({
+      type: "message",
+      user: DANA,
+      channel: CHANNEL,
+      text: 42,
+      ts: "1.2",
+      thread_ts: "1.0",
+    });
+    await e2e.requester.command({ text: "a brief", user_id: "", channel_id: CHANNEL });
+    const garbage = await e2e.requester.raw("payload=%7Bnot-json", {
+      "content-type": "application/x-www-form-urlencoded",
+    });
+    expect(garbage.status).toBeGreaterThanOrEqual(400);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const lines = e2e.logs.slice(before).join("");
+    expect(lines).toContain("event.malformed");
+    expect(lines).toContain("command.malformed");
+    expect(e2e.emulator.stats().requests).toEqual({});
+    // Still answering.
+    const root = await startThread("after the garbage");
+    await waitForReplyMatching(root.ts, /question/i);
+  });
+});
+
 describe("what Slack shows", () => {
   it("model output with <!channel>, <@U123> and a disguised link is shown harmlessly", async () => {
     const root = await startThread();

@@ -252,4 +252,34 @@ describe("thread presenter", () => {
     expect(slack.thread("C0P", root.ts).some((m) => m.text.includes("Answer."))).toBe(true);
     await presenter.close();
   });
+
+  it("a card Slack refuses still leaves the reply in the thread and the indicator cleared", async () => {
+    const { turns, presenter } = setup();
+    const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
+    const t = thread(root.ts);
+    turns.set(1, turn(1));
+    await settle(presenter, {
+      type: "dispatched",
+      thread: t,
+      turnIds: [1],
+      kind: "chat",
+      turnNumber: 2,
+      leadCount: null,
+      requestedBy: [],
+    });
+    slack.failNext("chat.postMessage", "invalid_blocks");
+    await settle(presenter, {
+      type: "result",
+      thread: t,
+      turnIds: [1],
+      kind: "chat",
+      replies: ["Here you go."],
+      draft: view,
+      draftChanged: true,
+      requestedBy: [],
+    });
+    expect(slack.thread("C0P", root.ts).some((m) => m.text.includes("Here you go."))).toBe(true);
+    expect(slack.currentStatus("C0P", root.ts)).toBe("");
+    await presenter.close();
+  });
 });

@@ -1,5 +1,6 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { z } from "zod";
 import type { StepChoice } from "../../drafting/store.ts";
 import { COMMAND } from "../ids.ts";
 import { helpMessage } from "../render/modals.ts";
@@ -8,13 +9,31 @@ import { decodeIncoming } from "../text.ts";
 import { authorOf, channelAllowed, isDirectChannel, type ListenerDeps, tellUser } from "./deps.ts";
 import { openPicker } from "./picker.ts";
 
+/** The fields of a slash command we read. */
+const CommandSchema = z.looseObject({
+  text: z.string().default(""),
+  team_id: z.string().min(1),
+  channel_id: z.string().min(1),
+  user_id: z.string().min(1),
+  trigger_id: z.string().min(1),
+});
+
 /**
  * `/draft [brief]`, `/draft help`, `/draft settings`. Slash commands cannot run inside threads,
  * so a draft started here gets a new root message of its own.
  */
 export function registerCommandListeners(app: App, deps: ListenerDeps): void {
-  app.command(COMMAND, async ({ command, ack, client }) => {
+  app.command(COMMAND, async ({ command: raw, ack, client }) => {
     await ack();
+    const parsed = CommandSchema.safeParse(raw);
+    if (!parsed.success) {
+      deps.logger.warn(
+        { problems: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
+        "command.malformed",
+      );
+      return;
+    }
+    const command = parsed.data;
     const where = { channel: command.channel_id, user: command.user_id };
     if (!channelAllowed(deps, command.channel_id)) {
       await tellUser(client, deps, where, "Puffle Drafter is not enabled in this channel.");
