@@ -121,7 +121,9 @@ function templateToMrkdwn(template: string): string {
 function aiInstruction(instruction: string): string {
   // Italics in mrkdwn stop at a line break: keep the instruction on one line.
   const oneLine = instruction.replace(/\s+/g, " ").trim();
-  return oneLine ? `_✍ AI writes: ${escapeMrkdwn(oneLine)}_` : "_✍ AI-written passage_";
+  // Merge fields inside the instruction are marked too; angle quotes keep the italics unbroken.
+  const marked = escapeMrkdwn(oneLine).replace(/%([a-z][a-z0-9_]*)%/gi, "‹$1›");
+  return oneLine ? `_✍ AI writes: ${marked}_` : "_✍ AI-written passage_";
 }
 
 function exampleText(example: GeneratedExample, index: number, leadNames: Record<string, string>): string {

@@ -42,7 +42,7 @@ describe("renderDraftCard", () => {
     expect(text).toContain("*Subject*\nQuick thought on `%company%`'s onboarding");
     expect(text).toContain("*Body*\nHi `%first_name%`,");
     // The AI passage is an instruction, not final text.
-    expect(text).toContain("_✍ AI writes: 2-sentence pain hook tied to %position%._");
+    expect(text).toContain("_✍ AI writes: 2-sentence pain hook tied to ‹position›._");
     expect(text).toContain("*1. Opener*\nStrategy: Reference their role and company");
     expect(text).toContain("Personalization: `first_name`, `position`, `company`");
     expect(text).toContain("Approach: Single-line, no flattery\nFallback: Generic intro tied to role");
