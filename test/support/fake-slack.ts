@@ -140,6 +140,8 @@ export interface RateLimitOptions {
 }
 
 export interface FakeSlack {
+  /** Where apps.connections.open sends Socket Mode clients; set by startFakeSocketMode. */
+  socketModeUrl: string | undefined;
   /** Web API base URL, ending in "/api/": pass it as `slackApiUrl`. */
   readonly url: string;
   /** "http://127.0.0.1:PORT". */
@@ -487,9 +489,13 @@ class FakeSlackServer implements FakeSlack {
     };
   }
 
-  /** Socket Mode's handshake: a WebSocket URL to connect to (the fake serves none). */
+  /** Where apps.connections.open sends Socket Mode clients (see fake-socket-mode.ts). */
+  socketModeUrl: string | undefined;
+
+  /** Socket Mode's handshake: a WebSocket URL to connect to. */
   #openConnection(): Json {
-    return { ok: true, url: `wss://wss.fake.slack.test/link/?ticket=${this.#next()}&app_id=${this.appId}` };
+    const url = this.socketModeUrl ?? "wss://wss.fake.slack.test/link/";
+    return { ok: true, url: `${url}?ticket=${this.#next()}&app_id=${this.appId}` };
   }
 
   #postMessage(args: Args): Json {

@@ -1,0 +1,96 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SEED } from "../../emulator/seed.ts";
+import { type Emulator, startEmulator } from "../../emulator/server.ts";
+import { type Bot, startBot } from "../../src/bot.ts";
+import { parseConfig } from "../../src/config.ts";
+import { createSilentLogger } from "../../src/logger.ts";
+import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { type FakeSocketMode, startFakeSocketMode } from "../support/fake-socket-mode.ts";
+import { botReplies, visibleText } from "../support/harness.ts";
+import { appMentionEvent } from "../support/slack-requests.ts";
+
+let slack: FakeSlack;
+let socket: FakeSocketMode;
+let emulator: Emulator;
+let bot: Bot;
+
+beforeAll(async () => {
+  slack = await startFakeSlack();
+  socket = await startFakeSocketMode(slack);
+  emulator = await startEmulator({ taskDelayMs: 150, realtimeHoldMs: 400 });
+  const config = parseConfig({
+    SLACK_BOT_TOKEN: slack.token,
+    SLACK_APP_TOKEN: slack.appToken,
+    SLACK_API_URL: slack.url,
+    PORT: "0",
+    PUFFLE_API_KEY: emulator.apiKey,
+    PUFFLE_API_URL: emulator.url,
+    PUFFLE_CAMPAIGN_ID: SEED.draftCampaign.id,
+    PUFFLE_NODE_ID: SEED.draftCampaign.emailNodeId,
+    TRIGGER_API_URL: emulator.url,
+    DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), "socket-")), "drafter.db")}`,
+    POLL_INTERVAL_MS: "100",
+  });
+  expect(config.slack.mode).toBe("socket");
+  bot = await startBot(config, { logger: createSilentLogger(), slackRetryConfig: { retries: 0 } });
+  await socket.connected();
+});
+
+afterAll(async () => {
+  await bot.stop();
+  await socket.close();
+  await emulator.close();
+  await slack.close();
+});
+
+const envelope = (event: Record<string, unknown>, eventId: string) => ({
+  token: "legacy",
+  team_id: slack.teamId,
+  api_app_id: slack.appId,
+  event,
+  type: "event_callback",
+  event_id: eventId,
+  event_time: Math.floor(Date.now() / 1000),
+  authorizations: [{ team_id: slack.teamId, user_id: slack.botUserId, is_bot: true }],
+});
+
+describe("Socket Mode (SLACK_APP_TOKEN set)", () => {
+  it("connects without a public URL, acks events, drafts, and treats a redelivery as the same turn", async () => {
+    const root = slack.addHumanMessage({
+      channel: "C0SOCK",
+      user: "U0DANA",
+      text: `<@${slack.botUserId}> intro for CFOs`,
+    });
+    const event = appMentionEvent({ user: "U0DANA", channel: "C0SOCK", text: root.text, ts: root.ts });
+    await socket.send("events_api", envelope(event, "Ev0SOCKET1"));
+    const answer = await slack.waitFor(() =>
+      botReplies(slack, "C0SOCK", root.ts).find((m) => /question/i.test(visibleText(m))),
+    );
+    expect(visibleText(answer)).toContain("intro for CFOs");
+
+    await socket.send("events_api", envelope(event, "Ev0SOCKET1"), 1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const thread = await bot.drafting.findThread({
+      teamId: slack.teamId,
+      channelId: "C0SOCK",
+      threadTs: root.ts,
+    });
+    expect(emulator.state.turnRequests(thread?.sessionId ?? "")).toHaveLength(1);
+  });
+
+  it("takes /draft over the socket too", async () => {
+    await socket.send("slash_commands", {
+      command: "/draft",
+      text: "help",
+      team_id: slack.teamId,
+      channel_id: "C0SOCK",
+      user_id: "U0DANA",
+      trigger_id: "trigger-socket-1",
+      response_url: slack.responseUrl(),
+    });
+    await slack.waitFor(() => slack.ephemerals("C0SOCK", "U0DANA").find((m) => /draft/i.test(m.text ?? "")));
+  });
+});
