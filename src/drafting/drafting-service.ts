@@ -144,9 +144,6 @@ export function createDraftingService(options: DraftingServiceOptions) {
       return store.getThreadById(id);
     },
 
-    findThreadBySession(sessionId: string): Promise<ThreadRecord | undefined> {
-      return store.getThreadBySession(sessionId);
-    },
 
     /**
      * Starts a draft thread: the thread and its first turn are recorded before Puffle is
