@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SEED } from "../../emulator/seed.ts";
-import { ACTIONS, SHORTCUT_DRAFT_FROM_MESSAGE, VIEWS } from "../../src/slack/ids.ts";
-import type { StoredMessage } from "../support/fake-slack.ts";
+import { ACTIONS, INPUTS, SHORTCUT_DRAFT_FROM_MESSAGE, VIEWS } from "../../src/slack/ids.ts";
+import type { StoredMessage, StoredView } from "../support/fake-slack.ts";
 import {
   ackBody,
   botReplies,
@@ -20,6 +20,7 @@ import {
   sessionOf,
   startE2E,
   submitPicker,
+  submittedState,
   visibleText,
 } from "../support/harness.ts";
 
@@ -185,6 +186,81 @@ describe("with the workspace default step", () => {
     await sleep(300);
     expect(e2e.slack.messages(channel)).toHaveLength(0);
     expect(e2e.emulator.stats().requests["sessions.create"] ?? 0).toBe(0);
+  });
+
+  /**
+   * Submits the picker with a campaign and step it did not offer (a forged or stale form):
+   * the values are written into the submitted state as they are.
+   */
+  function submitChoice(view: StoredView, choice: { campaignId: string; nodeId: string; brief: string }) {
+    const state = submittedState(view, {
+      [ACTIONS.pickerCampaign]: draft.id,
+      [INPUTS.brief.action]: choice.brief,
+    });
+    for (const [blockId, actions] of Object.entries(state.values)) {
+      if (actions[ACTIONS.pickerCampaign]) {
+        actions[ACTIONS.pickerCampaign] = {
+          type: "static_select",
+          selected_option: { value: choice.campaignId, text: { type: "plain_text", text: "x" } },
+        };
+      }
+      if (blockId.startsWith(INPUTS.step.block)) {
+        actions[ACTIONS.pickerStep] = {
+          type: "static_select",
+          selected_option: { value: choice.nodeId, text: { type: "plain_text", text: "x" } },
+        };
+      }
+    }
+    return e2e.requester.viewSubmission({
+      user: DANA,
+      view: { ...view.view, callback_id: String(view.view.callback_id), state },
+    });
+  }
+
+  it("a step that is not one of the campaign's draftable steps is refused in the modal", async () => {
+    const channel = "C0CMDBADSTEP";
+    const picker = await opensModal(e2e.slack, VIEWS.picker, () =>
+      e2e.requester.command({ user_id: DANA, channel_id: channel, text: "" }),
+    );
+    const withSteps = await chooseCampaign(e2e, DANA, picker, draft.id);
+    // A delay step: never offered by the picker, so only a forged or stale form can send it.
+    const response = await submitChoice(withSteps, {
+      campaignId: draft.id,
+      nodeId: draft.firstDelayNodeId,
+      brief: "intro",
+    });
+    expect(ackBody(response)).toMatchObject({
+      response_action: "errors",
+      errors: expect.objectContaining({}),
+    });
+    expect(JSON.stringify(ackBody(response).errors)).toMatch(/Choose one of this campaign's steps/);
+    await sleep(300);
+    expect(e2e.slack.messages(channel)).toHaveLength(0);
+  });
+
+  it("a slow Puffle while checking the chosen step does not hold up Slack's 3-second answer", async () => {
+    const channel = "C0CMDSLOWCHECK";
+    const picker = await opensModal(e2e.slack, VIEWS.picker, () =>
+      e2e.requester.command({ user_id: DANA, channel_id: channel, text: "" }),
+    );
+    const withSteps = await chooseCampaign(e2e, DANA, picker, draft.id);
+    // The other campaign was never loaded, so the check has to ask Puffle, which takes 2.6 s.
+    e2e.emulator.faults.inject({ kind: "delay_response", ms: 2600, route: "campaigns.get", times: 3 });
+    const getsBefore = e2e.emulator.stats().requests["campaigns.get"] ?? 0;
+    const started = performance.now();
+    const response = await submitChoice(withSteps, {
+      campaignId: SEED.activeCampaign.id,
+      nodeId: SEED.activeCampaign.emailNodeId,
+      brief: "follow-up for CFOs",
+    });
+    const answeredIn = performance.now() - started;
+    expect(response.status).toBe(200);
+    expect(ackBody(response)).toEqual({});
+    expect(answeredIn).toBeLessThan(2600);
+    expect(e2e.emulator.stats().requests["campaigns.get"]).toBeGreaterThan(getsBefore);
+    // The check finishes after the ack, and the draft starts.
+    const root = await e2e.slack.waitFor(() => botRoots(e2e, channel)[0], { timeoutMs: 8000 });
+    expect(root.text).toContain("follow-up for CFOs");
   });
 
   it("/draft help answers ephemerally; /draft settings opens the picker and saves the channel's choice", async () => {

@@ -395,10 +395,7 @@ export function submitPicker(
   });
 }
 
-/**
- * Waits until the bot has recorded every turn of the thread as finished. The result (card, reply) is shown
- * a moment BEFORE the turn is recorded done, so a click in that window is refused as "busy".
- */
+/** Waits until the bot no longer counts the thread as busy (no turn running or waiting). */
 export async function threadSettled(e2e: E2E, channel: string, threadTs: string, timeoutMs = 5000) {
   const ref = { teamId: e2e.slack.teamId, channelId: channel, threadTs };
   const deadline = Date.now() + timeoutMs;

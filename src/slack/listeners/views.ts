@@ -14,6 +14,22 @@ import { readPickerMetadata } from "./picker.ts";
  * Modal submissions. Metadata carries identifiers only and is checked again here; form
  * problems go back to the modal as field errors; everything slow happens after the ack.
  */
+/** How long a submission may wait for Puffle before the modal is closed anyway (Slack allows 3 s). */
+const ACK_BUDGET_MS = 2000;
+
+/** Whether `promise` settles within `ms`, and with what. */
+async function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: false }> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<{ settled: false }>((resolve) => {
+    timer = setTimeout(() => resolve({ settled: false }), ms);
+  });
+  try {
+    return await Promise.race([promise.then((value) => ({ settled: true as const, value })), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export function registerViewListeners(app: App, deps: ListenerDeps): void {
   app.view(VIEWS.picker, async ({ ack, view, body, client }) => {
     const metadata = readPickerMetadata(view.private_metadata);
@@ -27,21 +43,36 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
       deps.logger.warn({ user: body.user.id }, "picker.bad_metadata");
       return;
     }
-    // The step must really be one of this campaign's draftable steps (the form is untrusted).
-    const steps = await deps.drafting.listSteps(values.value.campaignId).catch(() => []);
-    const step = steps.find((s) => s.node.id === values.value.nodeId);
-    if (!step) {
+    const choice = { campaignId: values.value.campaignId, nodeId: values.value.nodeId };
+    const userId = body.user.id;
+    const where = { channel: metadata.channelId, user: userId };
+    // The step must really be one of this campaign's draftable steps (the form is untrusted). The
+    // campaign is normally cached from opening the picker; if Puffle is slow, the modal closes
+    // first (Slack wants an answer within 3 s) and the check finishes afterwards.
+    const check = deps.drafting.listSteps(choice.campaignId).then(
+      (steps) => steps.find((s) => s.node.id === choice.nodeId) ?? null,
+      () => undefined,
+    );
+    const early = await settlesWithin(check, ACK_BUDGET_MS);
+    if (early.settled && early.value === null) {
       const stepBlock =
         Object.keys(view.state.values).find((id) => id.startsWith("picker.step")) ?? "picker.campaign";
-      await ack({
-        response_action: "errors",
-        errors: { [stepBlock]: "Choose one of this campaign's steps." },
-      });
+      await ack({ response_action: "errors", errors: { [stepBlock]: "Choose one of this campaign's steps." } });
       return;
     }
     await ack();
-    const choice = { campaignId: values.value.campaignId, nodeId: values.value.nodeId };
-    const userId = body.user.id;
+    const step = early.settled ? early.value : await check;
+    if (!step) {
+      await tellUser(
+        client,
+        deps,
+        where,
+        step === null
+          ? "That step is not one of the campaign's email or AI steps. Nothing was started; open the picker again."
+          : "Puffle could not confirm the campaign and step just now. Nothing was started; try again in a minute.",
+      );
+      return;
+    }
     await deps.drafting.rememberStep({
       teamId: metadata.teamId,
       channelId: metadata.channelId,
@@ -49,7 +80,6 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
       step: choice,
       forChannel: values.value.remember,
     });
-    const where = { channel: metadata.channelId, user: userId };
     switch (metadata.mode) {
       case "settings": {
         const described = await deps.drafting.describeStep(choice);
