@@ -22,8 +22,11 @@ export interface DraftView {
   wordCount: number;
 }
 
-const MERGE_FIELD = /%([a-z][a-z0-9_]*)%/gi;
-const AI_PASSAGE = /&&([\s\S]*?)&&/g;
+/** Template syntax (puffle-api.md): `%first_name%` merge fields and `&&...&&` AI-written passages. */
+export const MERGE_FIELD_PATTERN = "%([a-z][a-z0-9_]*)%";
+export const AI_PASSAGE_PATTERN = "&&([\\s\\S]*?)&&";
+const MERGE_FIELD = new RegExp(MERGE_FIELD_PATTERN, "gi");
+const AI_PASSAGE = new RegExp(AI_PASSAGE_PATTERN, "g");
 
 export function mergeFieldsOf(...texts: (string | null | undefined)[]): string[] {
   const seen = new Set<string>();

@@ -144,7 +144,6 @@ export function createDraftingService(options: DraftingServiceOptions) {
       return store.getThreadById(id);
     },
 
-
     /**
      * Starts a draft thread: the thread and its first turn are recorded before Puffle is
      * called; the session is created and turn 1 sent in the background.

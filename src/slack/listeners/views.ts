@@ -18,7 +18,10 @@ import { readPickerMetadata } from "./picker.ts";
 const ACK_BUDGET_MS = 2000;
 
 /** Whether `promise` settles within `ms`, and with what. */
-async function settlesWithin<T>(promise: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: false }> {
+async function settlesWithin<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<{ settled: true; value: T } | { settled: false }> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<{ settled: false }>((resolve) => {
     timer = setTimeout(() => resolve({ settled: false }), ms);
@@ -57,7 +60,10 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
     if (early.settled && early.value === null) {
       const stepBlock =
         Object.keys(view.state.values).find((id) => id.startsWith("picker.step")) ?? "picker.campaign";
-      await ack({ response_action: "errors", errors: { [stepBlock]: "Choose one of this campaign's steps." } });
+      await ack({
+        response_action: "errors",
+        errors: { [stepBlock]: "Choose one of this campaign's steps." },
+      });
       return;
     }
     await ack();

@@ -1,4 +1,9 @@
-import { type DraftView, fillMergeFields } from "../../drafting/draft-view.ts";
+import {
+  AI_PASSAGE_PATTERN,
+  type DraftView,
+  fillMergeFields,
+  MERGE_FIELD_PATTERN,
+} from "../../drafting/draft-view.ts";
 import type { Author } from "../../drafting/outcomes.ts";
 import type { GeneratedExample, LeadInput, Skeleton } from "../../puffle/schemas.ts";
 import { ACTIONS, cardButtonValue, REFINES, type RefineKind, refineActionId } from "../ids.ts";
@@ -101,7 +106,8 @@ export function renderExamplesCard({ view, requestedBy, leadNames = {} }: Exampl
 
 // ---------------------------------------------------------------- templates
 
-const TEMPLATE_TOKEN = /&&([\s\S]*?)&&|%([a-z][a-z0-9_]*)%/gi;
+const TEMPLATE_TOKEN = new RegExp(`${AI_PASSAGE_PATTERN}|${MERGE_FIELD_PATTERN}`, "gi");
+const MERGE_FIELD = new RegExp(MERGE_FIELD_PATTERN, "gi");
 
 /**
  * A subject or body as mrkdwn: text escaped, merge fields marked as code, and `&&...&&` passages shown as
@@ -122,7 +128,7 @@ function aiInstruction(instruction: string): string {
   // Italics in mrkdwn stop at a line break: keep the instruction on one line.
   const oneLine = instruction.replace(/\s+/g, " ").trim();
   // Merge fields inside the instruction are marked too; angle quotes keep the italics unbroken.
-  const marked = escapeMrkdwn(oneLine).replace(/%([a-z][a-z0-9_]*)%/gi, "‹$1›");
+  const marked = escapeMrkdwn(oneLine).replace(MERGE_FIELD, "‹$1›");
   return oneLine ? `_✍ AI writes: ${marked}_` : "_✍ AI-written passage_";
 }
 
