@@ -14,7 +14,7 @@ import {
 } from "../ids.ts";
 import { customRefineModal, editModal, encodeMetadata } from "../render/modals.ts";
 import { loadingModal, noticeModal, renderSavedToCampaign } from "../render/prompts.ts";
-import { authorOf, channelAllowed, type ListenerDeps, postInThread, tellUser } from "./deps.ts";
+import { authorOf, channelAllowed, type ListenerDeps, postInThread, readPayload, tellUser } from "./deps.ts";
 import { openPicker, pickerView, readPickerMetadata } from "./picker.ts";
 
 /** The fields of a block_actions payload we read. */
@@ -72,27 +72,18 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   ) => {
     app.action(actionId, async ({ ack, body, client }) => {
       await ack();
-      const parsed = BlockActionSchema.safeParse(body);
-      if (!parsed.success) {
-        deps.logger.warn(
-          { problems: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
-          "action.malformed",
-        );
-        return;
-      }
-      const click = clickOf(parsed.data);
+      const action = readPayload(deps, "action", BlockActionSchema, body);
+      if (!action) return;
+      const click = clickOf(action);
       if (!click) {
-        deps.logger.warn({ actionId: parsed.data.actions[0]?.action_id }, "action.without_message");
+        deps.logger.warn({ actionId: action.actions[0]?.action_id }, "action.without_message");
         return;
       }
       if (!channelAllowed(deps, click.ref.channelId)) return;
       try {
-        await handle(client, click, parsed.data);
+        await handle(client, click, action);
       } catch (error) {
-        deps.logger.error(
-          { actionId: parsed.data.actions[0]?.action_id, err: describe(error) },
-          "action.failed",
-        );
+        deps.logger.error({ actionId: action.actions[0]?.action_id, err: describe(error) }, "action.failed");
         await tellUser(client, deps, where(click), failureText(error));
       }
     });
@@ -222,11 +213,11 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   // Inside the picker: a campaign choice reloads the steps of that campaign.
   app.action(ACTIONS.pickerCampaign, async ({ ack, body, client }) => {
     await ack();
-    const parsed = BlockActionSchema.safeParse(body);
-    const view = parsed.success ? parsed.data.view : undefined;
+    const action = readPayload(deps, "action", BlockActionSchema, body);
+    const view = action?.view;
     const metadata = readPickerMetadata(view?.private_metadata);
-    if (!parsed.success || !view || !metadata) return;
-    const selectedCampaignId = parsed.data.actions[0]?.selected_option?.value;
+    if (!action || !view || !metadata) return;
+    const selectedCampaignId = action.actions[0]?.selected_option?.value;
     const briefState = view.state?.values[INPUTS.brief.block]?.[INPUTS.brief.action] as
       | { value?: string }
       | undefined;

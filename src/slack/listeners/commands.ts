@@ -6,7 +6,14 @@ import { COMMAND } from "../ids.ts";
 import { helpMessage } from "../render/modals.ts";
 import { renderDraftStarted } from "../render/prompts.ts";
 import { decodeIncoming } from "../text.ts";
-import { authorOf, channelAllowed, isDirectChannel, type ListenerDeps, tellUser } from "./deps.ts";
+import {
+  authorOf,
+  channelAllowed,
+  isDirectChannel,
+  type ListenerDeps,
+  readPayload,
+  tellUser,
+} from "./deps.ts";
 import { openPicker } from "./picker.ts";
 
 /** The fields of a slash command we read. */
@@ -25,15 +32,8 @@ const CommandSchema = z.looseObject({
 export function registerCommandListeners(app: App, deps: ListenerDeps): void {
   app.command(COMMAND, async ({ command: raw, ack, client }) => {
     await ack();
-    const parsed = CommandSchema.safeParse(raw);
-    if (!parsed.success) {
-      deps.logger.warn(
-        { problems: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
-        "command.malformed",
-      );
-      return;
-    }
-    const command = parsed.data;
+    const command = readPayload(deps, "command", CommandSchema, raw);
+    if (!command) return;
     const where = { channel: command.channel_id, user: command.user_id };
     if (!channelAllowed(deps, command.channel_id)) {
       await tellUser(client, deps, where, "Puffle Drafter is not enabled in this channel.");

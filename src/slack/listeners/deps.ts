@@ -1,4 +1,5 @@
 import type { WebClient } from "@slack/web-api";
+import type { z } from "zod";
 import type { DraftingService } from "../../drafting/drafting-service.ts";
 import type { Author } from "../../drafting/outcomes.ts";
 import type { Logger } from "../../logger.ts";
@@ -86,4 +87,23 @@ export async function postInThread(
     deps.logger.warn({ channel: where.channelId, err: (error as Error).message }, "slack.post_failed");
     return undefined;
   }
+}
+
+/**
+ * Reads the fields a listener needs from a Slack payload. A payload that does not fit is logged
+ * (`<what>.malformed`, with where it failed, never the content) and yields undefined.
+ */
+export function readPayload<T>(
+  deps: ListenerDeps,
+  what: string,
+  schema: z.ZodType<T>,
+  payload: unknown,
+): T | undefined {
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  deps.logger.warn(
+    { problems: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
+    `${what}.malformed`,
+  );
+  return undefined;
 }

@@ -11,6 +11,7 @@ import {
   isDirectChannel,
   type ListenerDeps,
   postInThread,
+  readPayload,
 } from "./deps.ts";
 
 /**
@@ -53,32 +54,23 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
   });
 }
 
-const EnvelopeSchema = z.looseObject({ event_id: z.string().optional(), team_id: z.string().optional() });
+const EnvelopeSchema = z.looseObject({ event_id: z.string().optional(), team_id: z.string().min(1) });
 
 async function onMessage(
   deps: ListenerDeps,
   client: WebClient,
   input: { raw: unknown; envelope: unknown; isMention: boolean },
 ): Promise<void> {
-  const parsed = MessageEventSchema.safeParse(input.raw);
-  const envelope = EnvelopeSchema.safeParse(input.envelope);
-  if (!parsed.success || !envelope.success || !envelope.data.team_id) {
-    deps.logger.warn(
-      {
-        problems: parsed.success ? "envelope" : parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")),
-      },
-      "event.malformed",
-    );
-    return;
-  }
-  const event = parsed.data;
+  const event = readPayload(deps, "event", MessageEventSchema, input.raw);
+  const envelope = event && readPayload(deps, "event", EnvelopeSchema, input.envelope);
+  if (!event || !envelope) return;
   if (!isHumanMessage(deps, event)) return;
   if (!channelAllowed(deps, event.channel, event.channel_type)) return;
 
   const direct = isDirectChannel(event.channel, event.channel_type);
   const inThread = Boolean(event.thread_ts && event.thread_ts !== event.ts);
   const ref: ThreadRef = {
-    teamId: envelope.data.team_id,
+    teamId: envelope.team_id,
     channelId: event.channel,
     threadTs: event.thread_ts ?? event.ts,
   };
@@ -88,7 +80,7 @@ async function onMessage(
   // The same human message can arrive as app_mention and as message, and Slack retries: both
   // keys are claimed with the turn, in one transaction.
   const dedupeKeys = [
-    ...(envelope.data.event_id ? [`event:${envelope.data.event_id}`] : []),
+    ...(envelope.event_id ? [`event:${envelope.event_id}`] : []),
     `msg:${event.channel}:${event.ts}`,
   ];
   const log = deps.logger.child({ channel: event.channel, threadTs: ref.threadTs, ts: event.ts });

@@ -10,6 +10,7 @@ import {
   isDirectChannel,
   type ListenerDeps,
   postInThread,
+  readPayload,
   tellUser,
 } from "./deps.ts";
 import { openPicker } from "./picker.ts";
@@ -35,15 +36,9 @@ const MessageShortcutSchema = z.looseObject({
 export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
   app.shortcut(SHORTCUT_DRAFT_FROM_MESSAGE, async ({ shortcut, ack, client }) => {
     await ack();
-    const parsed = MessageShortcutSchema.safeParse(shortcut);
-    if (!parsed.success) {
-      deps.logger.warn(
-        { problems: parsed.error.issues.slice(0, 3).map((i) => i.path.join(".")) },
-        "shortcut.malformed",
-      );
-      return;
-    }
-    const { message, channel, user, team, trigger_id: triggerId } = parsed.data;
+    const parsed = readPayload(deps, "shortcut", MessageShortcutSchema, shortcut);
+    if (!parsed) return;
+    const { message, channel, user, team, trigger_id: triggerId } = parsed;
     const ref: ThreadRef = {
       teamId: team.id,
       channelId: channel.id,
