@@ -7,6 +7,7 @@ import { type Emulator, startEmulator } from "../emulator/server.ts";
 import { createSqliteStore } from "../src/drafting/sqlite-store.ts";
 import type { NewThread } from "../src/drafting/store.ts";
 import { type FakeSlack, startFakeSlack } from "../test/support/fake-slack.ts";
+import { fakesEnv, SIGNING_SECRET } from "../test/support/harness.ts";
 import {
   appMentionEvent,
   createSlackRequester,
@@ -20,7 +21,6 @@ import {
  * Prints a table and writes bench/results.json. Measures the SPEC section 6 targets.
  */
 
-const SIGNING_SECRET = "bench-signing-secret-0123456789abcdef";
 const quick = process.argv.includes("--quick");
 /** `--only=ack,card,flight,lookup` runs a subset (for investigating one number). */
 const only = new Set(
@@ -135,15 +135,7 @@ function botEnv(
   overrides: Record<string, string> = {},
 ): Record<string, string> {
   return {
-    SLACK_BOT_TOKEN: slack.token,
-    SLACK_SIGNING_SECRET: SIGNING_SECRET,
-    SLACK_API_URL: slack.url,
-    PORT: "0",
-    PUFFLE_API_KEY: emulator.apiKey,
-    PUFFLE_API_URL: emulator.url,
-    PUFFLE_CAMPAIGN_ID: SEED.draftCampaign.id,
-    PUFFLE_NODE_ID: SEED.draftCampaign.emailNodeId,
-    TRIGGER_API_URL: emulator.url,
+    ...fakesEnv(slack, emulator),
     DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), "bench-")), "bench.db")}`,
     LOG_LEVEL: "warn",
     POLL_INTERVAL_MS: "2000",

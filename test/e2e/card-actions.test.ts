@@ -22,18 +22,11 @@ import {
   textHistory,
   threadSettled,
   visibleText,
+  waitForQuestion,
 } from "../support/harness.ts";
 
 const draft = SEED.draftCampaign;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The clarifying question Puffle asks on turn 1. */
-function waitForQuestion(e2e: E2E, channel: string, threadTs: string): Promise<StoredMessage> {
-  return e2e.slack.waitFor(
-    () => botReplies(e2e.slack, channel, threadTs).find((m) => /quick questions/i.test(visibleText(m))),
-    { message: `the clarifying question in ${channel}/${threadTs}` },
-  );
-}
 
 /** The live (button-carrying) draft card of a thread, once there is one. */
 function liveCard(e2e: E2E, channel: string, threadTs: string, header = /Draft v\d/): Promise<StoredMessage> {

@@ -22,18 +22,11 @@ import {
   submitPicker,
   submittedState,
   visibleText,
+  waitForQuestion,
 } from "../support/harness.ts";
 
 const draft = SEED.draftCampaign;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The clarifying question Puffle asks on turn 1, once it is in the thread. */
-function waitForQuestion(e2e: E2E, channel: string, threadTs: string): Promise<StoredMessage> {
-  return e2e.slack.waitFor(
-    () => botReplies(e2e.slack, channel, threadTs).find((m) => /quick questions/i.test(visibleText(m))),
-    { message: `the clarifying question in ${channel}/${threadTs}` },
-  );
-}
 
 /** Root messages the bot posted at the top level of a channel. */
 function botRoots(e2e: E2E, channel: string): StoredMessage[] {

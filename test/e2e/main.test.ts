@@ -3,9 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED } from "../../emulator/seed.ts";
 import { type Emulator, startEmulator } from "../../emulator/server.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { fakesEnv, SIGNING_SECRET } from "../support/harness.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 let slack: FakeSlack;
@@ -47,16 +47,8 @@ describe("npm start", () => {
   }, 30_000);
 
   it("starts, logs JSON without secrets, and stops cleanly on SIGTERM", async () => {
-    const secret = "main-signing-secret-0123456789";
     const run = runMain({
-      SLACK_BOT_TOKEN: slack.token,
-      SLACK_SIGNING_SECRET: secret,
-      SLACK_API_URL: slack.url,
-      PORT: "0",
-      PUFFLE_API_KEY: emulator.apiKey,
-      PUFFLE_API_URL: emulator.url,
-      PUFFLE_CAMPAIGN_ID: SEED.draftCampaign.id,
-      PUFFLE_NODE_ID: SEED.draftCampaign.emailNodeId,
+      ...fakesEnv(slack, emulator),
       TRIGGER_API_URL: "off",
       DATABASE_URL: "sqlite::memory:",
     });
@@ -69,6 +61,7 @@ describe("npm start", () => {
     const lines = run.out().trim().split("\n");
     expect(lines.every((line) => JSON.parse(line).msg)).toBe(true);
     expect(run.out()).toContain('"msg":"bot.stopped"');
-    for (const value of [slack.token, secret, emulator.apiKey]) expect(run.out()).not.toContain(value);
+    for (const value of [slack.token, SIGNING_SECRET, emulator.apiKey])
+      expect(run.out()).not.toContain(value);
   }, 40_000);
 });

@@ -2,14 +2,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SEED } from "../../emulator/seed.ts";
 import { type Emulator, startEmulator } from "../../emulator/server.ts";
 import { type Bot, startBot } from "../../src/bot.ts";
 import { parseConfig } from "../../src/config.ts";
 import { createSilentLogger } from "../../src/logger.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { type FakeSocketMode, startFakeSocketMode } from "../support/fake-socket-mode.ts";
-import { botReplies, visibleText } from "../support/harness.ts";
+import { botReplies, fakesEnv, visibleText } from "../support/harness.ts";
 import { appMentionEvent } from "../support/slack-requests.ts";
 
 let slack: FakeSlack;
@@ -22,15 +21,9 @@ beforeAll(async () => {
   socket = await startFakeSocketMode(slack);
   emulator = await startEmulator({ taskDelayMs: 150, realtimeHoldMs: 400 });
   const config = parseConfig({
-    SLACK_BOT_TOKEN: slack.token,
+    ...fakesEnv(slack, emulator),
+    SLACK_SIGNING_SECRET: "",
     SLACK_APP_TOKEN: slack.appToken,
-    SLACK_API_URL: slack.url,
-    PORT: "0",
-    PUFFLE_API_KEY: emulator.apiKey,
-    PUFFLE_API_URL: emulator.url,
-    PUFFLE_CAMPAIGN_ID: SEED.draftCampaign.id,
-    PUFFLE_NODE_ID: SEED.draftCampaign.emailNodeId,
-    TRIGGER_API_URL: emulator.url,
     DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), "socket-")), "drafter.db")}`,
     POLL_INTERVAL_MS: "100",
   });

@@ -47,14 +47,13 @@ export interface E2E {
   close(): Promise<void>;
 }
 
-export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
-  const slack = await startFakeSlack();
-  slack.addUser(DANA, "Dana");
-  slack.addUser(LEE, "Lee");
-  const emulator = await startEmulator({ taskDelayMs: 150, realtimeHoldMs: 400, ...options.emulator });
-  const dbUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), "e2e-")), "drafter.db")}`;
-  const logs: string[] = [];
-  const env = {
+/**
+ * The bot's environment pointing at the fakes: the fake Slack (HTTP mode, signed with
+ * SIGNING_SECRET, any free port), the emulator for Puffle and realtime, and the seed draft
+ * campaign's first email step as the workspace default. Callers add what differs.
+ */
+export function fakesEnv(slack: FakeSlack, emulator: Emulator): Record<string, string> {
+  return {
     SLACK_BOT_TOKEN: slack.token,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: slack.url,
@@ -64,6 +63,18 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     PUFFLE_CAMPAIGN_ID: SEED.draftCampaign.id,
     PUFFLE_NODE_ID: SEED.draftCampaign.emailNodeId,
     TRIGGER_API_URL: emulator.url,
+  };
+}
+
+export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
+  const slack = await startFakeSlack();
+  slack.addUser(DANA, "Dana");
+  slack.addUser(LEE, "Lee");
+  const emulator = await startEmulator({ taskDelayMs: 150, realtimeHoldMs: 400, ...options.emulator });
+  const dbUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), "e2e-")), "drafter.db")}`;
+  const logs: string[] = [];
+  const env = {
+    ...fakesEnv(slack, emulator),
     DATABASE_URL: dbUrl,
     LOG_LEVEL: "debug",
     POLL_INTERVAL_MS: "100",
@@ -404,4 +415,12 @@ export async function threadSettled(e2e: E2E, channel: string, threadTs: string,
       throw new Error(`thread ${channel}/${threadTs} still busy after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/** The clarifying question Puffle asks on turn 1, once it is in the thread. */
+export function waitForQuestion(e2e: E2E, channel: string, threadTs: string): Promise<StoredMessage> {
+  return e2e.slack.waitFor(
+    () => botReplies(e2e.slack, channel, threadTs).find((m) => /quick questions/i.test(visibleText(m))),
+    { message: `the clarifying question in ${channel}/${threadTs}` },
+  );
 }

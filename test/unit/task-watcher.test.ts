@@ -25,71 +25,74 @@ function stubPuffle(clock: ManualClock) {
 
 const where = { method: "GET", path: "/api/campaigns/ai-chat-sessions/s1" };
 
-describe("task watcher (fake clock)", () => {
-  it("ends with timed_out at the deadline, after one last read", async () => {
-    const clock = new ManualClock();
-    const { state, client } = stubPuffle(clock);
-    const watcher = createTaskWatcher({
-      puffle: client,
-      clock,
-      logger: createSilentLogger(),
-      pollIntervalMs: 2000,
-    });
-    const start = clock.now();
-    let result: unknown;
+/**
+ * A watcher over the stub, on a fake clock, and a watch started at once. `outcome()` is the
+ * watch's result so far (undefined while it runs; the error code if it failed).
+ */
+function startWatch(options: {
+  pollIntervalMs?: number;
+  subscriber?: RunSubscriber;
+  deadlineMs?: number;
+  onProgress?: (status: string) => void;
+}) {
+  const clock = new ManualClock();
+  const { state, client } = stubPuffle(clock);
+  const watcher = createTaskWatcher({
+    puffle: client,
+    clock,
+    logger: createSilentLogger(),
+    pollIntervalMs: options.pollIntervalMs ?? 2000,
+    subscriber: options.subscriber,
+  });
+  const start = clock.now();
+  const watch = () => {
+    let result: { type: string; detectedBy?: string } | string | undefined;
     void watcher
       .watch({
         sessionId: "s1",
         kind: "chat",
-        startedAt: start,
-        deadlineAt: start + 30_000,
+        ...(options.subscriber ? { run: { runId: "run_1", publicAccessToken: "tok" } } : {}),
+        startedAt: clock.now(),
+        deadlineAt: clock.now() + (options.deadlineMs ?? 60_000),
         signal: new AbortController().signal,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
       })
-      .then((r) => {
-        result = r;
-      });
+      .then(
+        (r) => {
+          result = r;
+        },
+        (error: { code?: string }) => {
+          result = error.code ?? "error";
+        },
+      );
+    return () => result;
+  };
+  return { clock, state, start, outcome: watch(), watchAgain: watch };
+}
+
+describe("task watcher (fake clock)", () => {
+  it("ends with timed_out at the deadline, after one last read", async () => {
+    const { clock, state, start, outcome } = startWatch({ deadlineMs: 30_000 });
     await clock.advance(29_000);
-    expect(result).toBeUndefined();
+    expect(outcome()).toBeUndefined();
     await clock.advance(2000);
-    expect(result).toMatchObject({ type: "timed_out" });
+    expect(outcome()).toMatchObject({ type: "timed_out" });
     expect(state.reads.at(-1)).toBe(start + 30_000);
     // About every 2 s at first, then backing off: far fewer reads than 30 s / 2 s + 1.
     expect(state.reads.length).toBeLessThanOrEqual(12);
   });
 
   it("reports idle as soon as a read sees task_status null", async () => {
-    const clock = new ManualClock();
-    const { state, client } = stubPuffle(clock);
-    const watcher = createTaskWatcher({
-      puffle: client,
-      clock,
-      logger: createSilentLogger(),
-      pollIntervalMs: 2000,
-    });
-    const start = clock.now();
-    let result: { type: string; detectedBy?: string } | undefined;
-    void watcher
-      .watch({
-        sessionId: "s1",
-        kind: "chat",
-        startedAt: start,
-        deadlineAt: start + 60_000,
-        signal: new AbortController().signal,
-      })
-      .then((r) => {
-        result = r;
-      });
+    const { clock, state, outcome } = startWatch({});
     await clock.advance(5000);
     state.busy = false;
     await clock.advance(999);
-    expect(result).toBeUndefined();
+    expect(outcome()).toBeUndefined();
     await clock.advance(1);
-    expect(result).toMatchObject({ type: "idle", detectedBy: "poll" });
+    expect(outcome()).toMatchObject({ type: "idle", detectedBy: "poll" });
   });
 
   it("a realtime completion triggers an immediate read, long before the next poll", async () => {
-    const clock = new ManualClock();
-    const { state, client } = stubPuffle(clock);
     let finishRun: () => void = () => {};
     const subscriber: RunSubscriber = {
       follow: (_run, _signal, onUpdate) =>
@@ -98,114 +101,40 @@ describe("task watcher (fake clock)", () => {
           finishRun = () => resolve({ status: "COMPLETED", finished: true });
         }),
     };
-    const watcher = createTaskWatcher({
-      puffle: client,
-      clock,
-      logger: createSilentLogger(),
-      pollIntervalMs: 2000,
-      subscriber,
-    });
-    const start = clock.now();
-    let result: { type: string; detectedBy?: string } | undefined;
     const progress: string[] = [];
-    void watcher
-      .watch({
-        sessionId: "s1",
-        kind: "chat",
-        run: { runId: "run_1", publicAccessToken: "tok" },
-        startedAt: start,
-        deadlineAt: start + 60_000,
-        signal: new AbortController().signal,
-        onProgress: (status) => progress.push(status),
-      })
-      .then((r) => {
-        result = r;
-      });
+    const { clock, state, start, outcome } = startWatch({ subscriber, onProgress: (s) => progress.push(s) });
     await clock.advance(2500);
     state.busy = false;
     finishRun();
     await flush();
-    expect(result).toMatchObject({ type: "idle", detectedBy: "realtime" });
+    expect(outcome()).toMatchObject({ type: "idle", detectedBy: "realtime" });
     expect(state.reads.at(-1)).toBe(start + 2500);
     expect(progress).toContain("EXECUTING");
   });
 
   it("a realtime feed that hangs forever never delays the polling path", async () => {
-    const clock = new ManualClock();
-    const { state, client } = stubPuffle(clock);
     const subscriber: RunSubscriber = { follow: () => new Promise(() => {}) };
-    const watcher = createTaskWatcher({
-      puffle: client,
-      clock,
-      logger: createSilentLogger(),
-      pollIntervalMs: 2000,
-      subscriber,
-    });
-    const start = clock.now();
-    let result: unknown;
-    void watcher
-      .watch({
-        sessionId: "s1",
-        kind: "chat",
-        run: { runId: "run_1", publicAccessToken: "tok" },
-        startedAt: start,
-        deadlineAt: start + 60_000,
-        signal: new AbortController().signal,
-      })
-      .then((r) => {
-        result = r;
-      });
+    const { clock, state, outcome } = startWatch({ subscriber });
     state.busy = false;
     await clock.advance(2000);
-    expect(result).toMatchObject({ type: "idle", detectedBy: "poll" });
+    expect(outcome()).toMatchObject({ type: "idle", detectedBy: "poll" });
   });
 
   it("keeps polling through transient read failures, and stops on a fatal one", async () => {
-    const clock = new ManualClock();
-    const { state, client } = stubPuffle(clock);
-    const watcher = createTaskWatcher({
-      puffle: client,
-      clock,
-      logger: createSilentLogger(),
-      pollIntervalMs: 1000,
-    });
+    const { clock, state, outcome, watchAgain } = startWatch({ pollIntervalMs: 1000 });
     state.failNext.push(
       new ServerError({ ...where, status: 503 }),
       new ServerError({ ...where, status: 503 }),
     );
-    const start = clock.now();
-    let result: unknown;
-    void watcher
-      .watch({
-        sessionId: "s1",
-        kind: "chat",
-        startedAt: start,
-        deadlineAt: start + 60_000,
-        signal: new AbortController().signal,
-      })
-      .then((r) => {
-        result = r;
-      });
     await clock.advance(2000);
     state.busy = false;
     await clock.advance(1000);
-    expect(result).toMatchObject({ type: "idle" });
+    expect(outcome()).toMatchObject({ type: "idle" });
 
     state.busy = true;
     state.failNext.push(new NotFoundError({ ...where, status: 404 }));
-    const outcome = watcher
-      .watch({
-        sessionId: "s1",
-        kind: "chat",
-        startedAt: clock.now(),
-        deadlineAt: clock.now() + 60_000,
-        signal: new AbortController().signal,
-      })
-      .then(
-        () => "resolved",
-        (error: { code?: string }) => error.code,
-      );
+    const second = watchAgain();
     await clock.advance(1000);
-    expect(await outcome).toBe("not_found");
+    expect(second()).toBe("not_found");
   });
 });
