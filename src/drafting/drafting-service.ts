@@ -6,7 +6,7 @@ import { isPuffleError } from "../puffle/errors.ts";
 import type { Campaign, SequenceNode } from "../puffle/schemas.ts";
 import { type CampaignContext, createCampaignContext, draftViewOf, stepLabel } from "./campaign-context.ts";
 import { type DraftView, draftHashOf } from "./draft-view.ts";
-import type { Author, FailureCode, OutcomeSink } from "./outcomes.ts";
+import type { Author, OutcomeSink } from "./outcomes.ts";
 import { createDurationModel, type DurationModel } from "./poll-schedule.ts";
 import type { RunSubscriber } from "./realtime.ts";
 import {
@@ -456,10 +456,6 @@ export function createDraftingService(options: DraftingServiceOptions) {
       }
     },
 
-    getTurn(id: number) {
-      return store.getTurn(id);
-    },
-
     /** A display name that arrived after the turn was recorded (used when turns are merged). */
     noteAuthorName(turnId: number, name: string) {
       return store.updateTurns([turnId], { authorName: name });
@@ -508,4 +504,3 @@ export function createDraftingService(options: DraftingServiceOptions) {
 }
 
 export type DraftingService = ReturnType<typeof createDraftingService>;
-export type { FailureCode };

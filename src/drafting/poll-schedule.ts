@@ -69,8 +69,6 @@ export function createPollSchedule(options: PollScheduleOptions) {
   };
 }
 
-export type PollSchedule = ReturnType<typeof createPollSchedule>;
-
 /**
  * Recent task durations per kind. In memory: a restart simply relearns within a few turns.
  */

@@ -536,5 +536,3 @@ export function createTurnEngine(options: TurnEngineOptions) {
     },
   };
 }
-
-export type TurnEngine = ReturnType<typeof createTurnEngine>;

@@ -50,5 +50,3 @@ export const CONTRACT = {
   /** Realtime subscriptions at once per process (each costs about 100 KB in the SDK); the rest poll. */
   realtimeMaxConcurrent: 100,
 } as const;
-
-export type ContractChoices = typeof CONTRACT;
