@@ -14,6 +14,7 @@ import {
   messageEvent,
   type SlackRequester,
 } from "../test/support/slack-requests.ts";
+import { benchRestart, type RestartResult } from "./restart.ts";
 
 /**
  * `npm run bench`: the real bot (in a child process, so its memory and event-loop lag are its
@@ -25,7 +26,8 @@ const quick = process.argv.includes("--quick");
 /** `--only=ack,card,flight,lookup` runs a subset (for investigating one number). */
 const only = new Set(
   (
-    process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ?? "ack,card,flight,lookup"
+    process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length) ??
+    "ack,card,flight,lookup,restart"
   ).split(","),
 );
 /** `--flight-env=KEY=VALUE,...` overrides the bot's environment in the in-flight run. */
@@ -468,6 +470,13 @@ async function main() {
       console.log("thread lookup...");
       results.lookup = await benchLookup();
     }
+    if (only.has("restart")) {
+      console.log("SIGKILL -> ready again under a supervisor...");
+      results.restart = await benchRestart(
+        { ...fakesEnv(slack, emulator), TRIGGER_API_URL: "off" },
+        { kills: quick ? 5 : 12, percentile },
+      );
+    }
   } finally {
     await emulator.close();
     await slack.close();
@@ -538,6 +547,15 @@ function report() {
       `${lookup.p50Us} / ${lookup.p99Us} µs`,
       "< 1 ms",
       lookup.p99Us < 1000,
+    ]);
+  }
+  const restart = results.restart as RestartResult | undefined;
+  if (restart) {
+    rows.push([
+      `SIGKILL -> /readyz 200 (npm start, ${restart.kills} kills): p50 / p95`,
+      `${restart.p50Ms} / ${restart.p95Ms} ms`,
+      "p50 <= 2 s",
+      restart.p50Ms <= 2000,
     ]);
   }
   const width = Math.max(...rows.map((r) => r[0].length));

@@ -1,9 +1,9 @@
-import pinoPretty from "pino-pretty";
 import { SEED } from "../emulator/seed.ts";
 import { startEmulator } from "../emulator/server.ts";
 import { startBot } from "../src/bot.ts";
 import { ConfigError, parseConfig, readEnvironment } from "../src/config.ts";
-import { createLogger } from "../src/logger.ts";
+import { createLogger, exitAfterLogs } from "../src/logger.ts";
+import { devLogDestination } from "./dev-logging.ts";
 
 /**
  * `npm run dev`: the bot and the Puffle emulator in one command, with readable logs, so the app
@@ -47,7 +47,7 @@ async function main() {
   const logger = createLogger({
     level: config.logLevel,
     secrets: [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.puffle.apiKey],
-    destination: pinoPretty({ colorize: true, translateTime: "HH:MM:ss.l", ignore: "pid,hostname" }),
+    destination: devLogDestination(),
   });
   const bot = await startBot(config, { logger });
   const mode =
@@ -66,7 +66,8 @@ async function main() {
     stopping = true;
     await bot.stop();
     await emulator.close();
-    process.exit(0);
+    logger.info("dev.stopped");
+    exitAfterLogs(logger, 0);
   };
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());

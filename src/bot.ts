@@ -7,6 +7,7 @@ import { createTriggerRunSubscriber } from "./drafting/realtime.ts";
 import { openStore } from "./drafting/sqlite-store.ts";
 import type { DraftStore } from "./drafting/store.ts";
 import type { Logger } from "./logger.ts";
+import { createHttpServer, type HttpServer } from "./ops/http-server.ts";
 import { createPuffleClient, type PuffleClient } from "./puffle/client.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
 
@@ -20,8 +21,9 @@ export interface Bot {
   puffle: PuffleClient;
   drafting: DraftingService;
   slack: SlackApp;
-  /** The HTTP port the app listens on (HTTP mode). */
-  port: number | undefined;
+  http: HttpServer;
+  /** The HTTP port the process listens on (Slack's requests in HTTP mode, health checks in both). */
+  port: number;
   /** Graceful stop: no new events, loops stopped (turns stay in the store), everything closed. */
   stop(): Promise<void>;
 }
@@ -36,12 +38,23 @@ export interface BotOptions {
   puffleRetry?: { baseDelayMs?: number; maxDelayMs?: number };
   /** "fixed": the plain 2-second poller the benchmark uses as its baseline. */
   pollMode?: "learned" | "fixed";
+  /** The process's HTTP server when the caller started it already (main.ts, to answer /healthz at once). */
+  http?: HttpServer;
 }
 
 export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
-  const store = await openStore(config.databaseUrl);
+  const http = options.http ?? createHttpServer({ logger: logger.child({ component: "http" }) });
+  if (config.slack.mode === "http") http.expect("/slack/events");
+  const port = http.port ?? (await http.listen(config.port));
+  let store: DraftStore;
+  try {
+    store = await openStore(config.databaseUrl);
+  } catch (error) {
+    if (!options.http) await http.close();
+    throw error;
+  }
   const puffle = createPuffleClient({
     baseUrl: config.puffle.apiUrl,
     apiKey: config.puffle.apiKey,
@@ -76,20 +89,22 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       drafting,
       logger,
       clock,
-      isReady: async () => {
-        await store.getThreadById(0);
-        return true;
-      },
       ...(options.slackRetryConfig ? { retryConfig: options.slackRetryConfig } : {}),
       ...(options.minEditIntervalMs === undefined ? {} : { minEditIntervalMs: options.minEditIntervalMs }),
     });
   } catch (error) {
     await puffle.close();
     await store.close();
+    if (!options.http) await http.close();
     throw error;
   }
   sink = slack.presenter.handle;
-  const port = await slack.start();
+  if (config.slack.mode === "http") http.route("POST", "/slack/events", slack.receiver.handleHttp);
+  await slack.start();
+  http.setReadiness(async () => {
+    await store.getThreadById(0);
+    return true;
+  });
   const resumed = await drafting.resume();
   if (resumed > 0) logger.info({ threads: resumed }, "turns.resumed");
   const pruner = setInterval(
@@ -109,11 +124,15 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     puffle,
     drafting,
     slack,
+    http,
     port,
     stop() {
       stopping ??= (async () => {
         clearInterval(pruner);
-        await slack.app
+        http.setReadiness(undefined);
+        // No new deliveries; the ones being answered finish.
+        await http.close();
+        await slack
           .stop()
           .catch((error: unknown) => logger.warn({ err: (error as Error).message }, "slack.stop_failed"));
         await drafting.stop();

@@ -83,15 +83,29 @@ export function createSecretScrubber(secrets: readonly (string | undefined)[] = 
   };
 }
 
+/** What the default destination (pino's asynchronous stdout writer) can do besides write. */
+interface Flushable {
+  flushSync?: () => void;
+  flush?: (callback?: (error?: Error) => void) => void;
+}
+
+const SYNC_FLUSH = Symbol("flushLogsSync");
+
 export function createLogger(options: LoggerOptions): Logger {
   const scrub = createSecretScrubber(options.secrets);
   const target = options.destination ?? pino.destination({ dest: 1, sync: false });
-  const scrubbing: DestinationStream = {
+  const flushable = target as Flushable;
+  const scrubbing: DestinationStream & Flushable = {
     write(line: string) {
       target.write(scrub(line));
     },
+    // Lines are written asynchronously; pino's logger.flush() and exits reach the real writer here.
+    flush(callback) {
+      if (flushable.flush) flushable.flush(callback);
+      else callback?.();
+    },
   };
-  return pino(
+  const logger = pino(
     {
       level: options.level,
       base: options.base ?? null,
@@ -102,6 +116,27 @@ export function createLogger(options: LoggerOptions): Logger {
     },
     scrubbing,
   );
+  Object.defineProperty(logger, SYNC_FLUSH, { value: () => flushable.flushSync?.() });
+  return logger;
+}
+
+/**
+ * Writes every waiting line before the process ends: a fatal error or a signal must not lose the
+ * last lines, which are the ones that say what happened.
+ */
+export function flushLogsSync(logger: Logger): void {
+  const flush = (logger as unknown as Record<symbol, (() => void) | undefined>)[SYNC_FLUSH];
+  try {
+    flush?.();
+  } catch {
+    // stdout closed (the reader went away): nothing more can be written anyway.
+  }
+}
+
+/** Ends the process after writing every waiting log line. */
+export function exitAfterLogs(logger: Logger, code: number): never {
+  flushLogsSync(logger);
+  process.exit(code);
 }
 
 /** A logger that drops everything: for tests and tools that do not care about logs. */

@@ -1,6 +1,6 @@
 import { startBot } from "./bot.ts";
 import { ConfigError, loadConfig } from "./config.ts";
-import { createLogger } from "./logger.ts";
+import { createLogger, exitAfterLogs } from "./logger.ts";
 import { SlackAuthError } from "./slack/app.ts";
 
 /** `npm start`: read the config, start the bot, stop cleanly on SIGTERM/SIGINT. */
@@ -22,21 +22,31 @@ async function main() {
     level: config.logLevel,
     secrets: [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.puffle.apiKey],
   });
+  // The last lines before a crash say what happened: write them before the process ends.
+  process.on("uncaughtException", (error) => {
+    logger.fatal({ err: error.stack ?? error.message }, "process.uncaught_exception");
+    exitAfterLogs(logger, 1);
+  });
+  process.on("unhandledRejection", (reason) => {
+    logger.fatal(
+      { err: reason instanceof Error ? (reason.stack ?? reason.message) : String(reason) },
+      "process.unhandled_rejection",
+    );
+    exitAfterLogs(logger, 1);
+  });
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
     bot = await startBot(config, { logger });
   } catch (error) {
     const message = error instanceof SlackAuthError ? error.message : (error as Error).message;
     logger.fatal({ err: message }, "bot.start_failed");
-    logger.flush();
     // Whatever opened before the failure (a socket, a timer) must not keep a broken bot alive.
-    setTimeout(() => process.exit(1), 100);
-    return;
+    exitAfterLogs(logger, 1);
   }
   logger.info(
     {
       mode: config.slack.mode,
-      port: config.port,
+      port: bot.port,
       realtime: Boolean(config.triggerApiUrl),
       store: config.databaseUrl.split(":")[0],
     },
@@ -51,13 +61,12 @@ async function main() {
     // A stuck dependency must not keep the process from exiting.
     const deadline = setTimeout(() => {
       logger.error("bot.stop_timed_out");
-      process.exit(1);
+      exitAfterLogs(logger, 1);
     }, 15_000);
     deadline.unref();
     await bot.stop();
     logger.info("bot.stopped");
-    logger.flush();
-    process.exit(0);
+    exitAfterLogs(logger, 0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));
   process.on("SIGINT", () => void stop("SIGINT"));

@@ -1,26 +1,26 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { App, type Logger as BoltLogger, LogLevel } from "@slack/bolt";
 import { type RetryOptions, WebClient } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { DraftingService } from "../drafting/drafting-service.ts";
 import type { Logger } from "../logger.ts";
+import { createBackground } from "./background.ts";
 import type { ListenerDeps } from "./listeners/deps.ts";
 import { registerListeners } from "./listeners/index.ts";
+import { registerUnknownPayloads } from "./listeners/unknown.ts";
+import { createIntakeReceiver, type IntakeReceiver } from "./receiver.ts";
 import { createThreadPresenter, type ThreadPresenter } from "./thread-presenter.ts";
 import { createUserNames } from "./user-names.ts";
 
 /**
- * The Bolt app: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP on PORT with
- * /slack/events (events, commands and interactivity), GET /healthz and GET /readyz.
+ * The Bolt app: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP, where the process's HTTP
+ * server hands `POST /slack/events` (events, commands and interactivity) to `receiver.handleHttp`.
  */
 export interface SlackAppOptions {
   config: Config;
   drafting: DraftingService;
   logger: Logger;
   clock: Clock;
-  /** Readiness beyond Slack auth (the store): checked on every GET /readyz. */
-  isReady: () => Promise<boolean>;
   /** Web API retries; tests make them short so a failing fake does not look like a hang. */
   retryConfig?: RetryOptions;
   /** The status edit interval (2 s); tests may shorten it. */
@@ -30,12 +30,15 @@ export interface SlackAppOptions {
 export interface SlackApp {
   app: App;
   presenter: ThreadPresenter;
+  receiver: IntakeReceiver;
   botUserId: string;
   teamId: string | undefined;
-  /** Starts receiving; resolves once listening, with the HTTP port (PORT 0 picks a free one). */
-  start(): Promise<number | undefined>;
-  /** Stops receiving new events (in-flight acks finish) and flushes waiting status edits. */
+  /** Socket Mode: connects. HTTP: nothing to do (the HTTP server routes to the receiver). */
+  start(): Promise<void>;
+  /** Stops receiving, lets answered deliveries and their follow-up work finish, flushes status edits. */
   stop(): Promise<void>;
+  /** Resolves when no delivery, follow-up work or status edit is pending (tests). */
+  idle(): Promise<void>;
 }
 
 /** Thrown when Slack refuses the bot token at start: the operator must fix the config. */
@@ -70,19 +73,22 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     throw error;
   }
 
-  const routes = healthRoutes(options.isReady);
+  const receiver = createIntakeReceiver({
+    logger: logger.child({ component: "intake" }),
+    signingSecret: config.slack.mode === "http" ? config.slack.signingSecret : undefined,
+    appToken: config.slack.mode === "socket" ? config.slack.appToken : undefined,
+    slackApiUrl: config.slack.apiUrl,
+  });
   const app = new App({
+    receiver,
     token: config.slack.botToken,
     botId: identity.botId,
     botUserId: identity.userId,
     logger: boltLogger,
     clientOptions,
-    customRoutes: routes,
-    ...(config.slack.mode === "socket"
-      ? { socketMode: true, appToken: config.slack.appToken, installerOptions: { port: config.port } }
-      : { signingSecret: config.slack.signingSecret ?? "", port: config.port }),
   });
 
+  const background = createBackground(logger.child({ component: "slack" }));
   const names = createUserNames({ client: app.client, logger });
   const presenter = createThreadPresenter({
     client: app.client,
@@ -100,57 +106,41 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     logger: logger.child({ component: "slack" }),
     botUserId: identity.userId,
     allowedChannelIds: config.allowedChannelIds,
+    later: background.run,
   };
+  registerUnknownPayloads(app, deps);
   registerListeners(app, deps);
   app.error(async (error) => {
-    logger.error({ err: error.message, code: (error as { code?: string }).code }, "slack.listener_error");
+    const original = (error as { original?: unknown }).original ?? error;
+    logger.error(
+      { err: original instanceof Error ? original.message : String(original), code: error.code },
+      "slack.listener_error",
+    );
+    // The receiver decides what Slack hears: before the answer, a failure makes Slack deliver again.
+    throw original;
   });
 
   return {
     app,
     presenter,
+    receiver,
     botUserId: identity.userId,
     teamId: identity.teamId,
     async start() {
-      const server = (await app.start(config.port)) as { address?: () => unknown } | undefined;
-      const address = server?.address?.();
-      const port =
-        address && typeof address === "object" && "port" in address ? Number(address.port) : undefined;
-      logger.info(
-        { mode: config.slack.mode, port: port ?? config.port, botUserId: identity.userId },
-        "slack.started",
-      );
-      return port;
+      if (config.slack.mode === "socket") await app.start();
+      logger.info({ mode: config.slack.mode, botUserId: identity.userId }, "slack.started");
     },
     async stop() {
-      await app.stop();
+      if (config.slack.mode === "socket") await app.stop();
+      await receiver.idle();
+      await background.idle();
       await presenter.close();
     },
-  };
-}
-
-function healthRoutes(isReady: () => Promise<boolean>) {
-  const answer = (res: ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify(body));
-  };
-  return [
-    {
-      path: "/healthz",
-      method: ["GET"],
-      handler: (_req: IncomingMessage, res: ServerResponse) => answer(res, 200, { ok: true }),
+    async idle() {
+      await receiver.idle();
+      await background.idle();
     },
-    {
-      path: "/readyz",
-      method: ["GET"],
-      handler: (_req: IncomingMessage, res: ServerResponse) => {
-        isReady().then(
-          (ready) => answer(res, ready ? 200 : 503, { ok: ready }),
-          () => answer(res, 503, { ok: false }),
-        );
-      },
-    },
-  ];
+  };
 }
 
 const LEVELS: Record<string, LogLevel> = {

@@ -22,10 +22,21 @@ function unescapeMrkdwn(text: string): string {
 const SLACK_TOKEN = /<([^<>]+)>/g;
 const BROADCASTS = new Set(["here", "channel", "everyone"]);
 
+/** A lone UTF-16 surrogate (half of an emoji, say) cannot be stored or sent as text. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text as it can be stored and sent: each lone surrogate becomes one U+FFFD. (Written as UTF-8 as it
+ * is, one surrogate turns into three replacement characters.)
+ */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, "\uFFFD");
+}
+
 /** Slack message text to the plain text a person meant, for Puffle. */
 export function decodeIncoming(text: string, options: { botUserId?: string | undefined }): string {
   const decoded = text.replace(SLACK_TOKEN, (_token, inner: string) => decodeToken(inner, options.botUserId));
-  return unescapeMrkdwn(decoded).trim();
+  return wellFormed(unescapeMrkdwn(decoded)).trim();
 }
 
 function decodeToken(inner: string, botUserId: string | undefined): string {

@@ -1,11 +1,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulator/server.ts";
 import { type Bot, startBot } from "../../src/bot.ts";
 import { parseConfig } from "../../src/config.ts";
-import { createSilentLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/logger.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { type FakeSocketMode, startFakeSocketMode } from "../support/fake-socket-mode.ts";
 import { botReplies, fakesEnv, visibleText } from "../support/harness.ts";
@@ -15,6 +16,7 @@ let slack: FakeSlack;
 let socket: FakeSocketMode;
 let emulator: Emulator;
 let bot: Bot;
+const logs: string[] = [];
 
 beforeAll(async () => {
   slack = await startFakeSlack();
@@ -28,7 +30,16 @@ beforeAll(async () => {
     POLL_INTERVAL_MS: "100",
   });
   expect(config.slack.mode).toBe("socket");
-  bot = await startBot(config, { logger: createSilentLogger(), slackRetryConfig: { retries: 0 } });
+  const logger = createLogger({
+    level: "info",
+    destination: new Writable({
+      write(chunk, _encoding, done) {
+        logs.push(String(chunk));
+        done();
+      },
+    }),
+  });
+  bot = await startBot(config, { logger, slackRetryConfig: { retries: 0 } });
   await socket.connected();
 });
 
@@ -65,7 +76,8 @@ describe("Socket Mode (SLACK_APP_TOKEN set)", () => {
     expect(visibleText(answer)).toContain("intro for CFOs");
 
     await socket.send("events_api", envelope(event, "Ev0SOCKET1"), 1);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await bot.slack.idle();
+    await bot.drafting.idle();
     const thread = await bot.drafting.findThread({
       teamId: slack.teamId,
       channelId: "C0SOCK",
@@ -85,5 +97,56 @@ describe("Socket Mode (SLACK_APP_TOKEN set)", () => {
       response_url: slack.responseUrl(),
     });
     await slack.waitFor(() => slack.ephemerals("C0SOCK", "U0DANA").find((m) => /draft/i.test(m.text ?? "")));
+  });
+
+  it("acks an event only once its message is recorded: the ack holds the recording", async () => {
+    const root = slack.addHumanMessage({
+      channel: "C0SOCK",
+      user: "U0DANA",
+      text: `<@${slack.botUserId}> ack after record`,
+    });
+    const event = appMentionEvent({ user: "U0DANA", channel: "C0SOCK", text: root.text, ts: root.ts });
+    await socket.send("events_api", envelope(event, "Ev0SOCKET2"));
+    // The moment the ack arrives, the turn is already in the store.
+    const thread = await bot.drafting.findThread({
+      teamId: slack.teamId,
+      channelId: "C0SOCK",
+      threadTs: root.ts,
+    });
+    expect(thread).toBeDefined();
+    expect((await bot.store.listTurns(thread?.id ?? 0)).map((t) => t.text)).toEqual(["ack after record"]);
+  });
+
+  it("acks a malformed envelope (so Slack does not send it again and again) and keeps working", async () => {
+    // Resolves only when the bot acks.
+    await socket.send("events_api", { type: "event_callback", team_id: slack.teamId, event: "junk" });
+    expect(logs.some((line) => line.includes("slack.payload_malformed"))).toBe(true);
+    await socket.send("slash_commands", {
+      command: "/draft",
+      text: "help",
+      team_id: slack.teamId,
+      channel_id: "C0SOCK2",
+      user_id: "U0DANA",
+      trigger_id: "trigger-socket-2",
+      response_url: slack.responseUrl(),
+    });
+    await slack.waitFor(() => slack.ephemerals("C0SOCK2", "U0DANA").length > 0);
+  });
+
+  it("does not ack an event it could not record, so Slack delivers it again", async () => {
+    const root = slack.addHumanMessage({
+      channel: "C0SOCK",
+      user: "U0DANA",
+      text: `<@${slack.botUserId}> not recorded`,
+    });
+    const event = appMentionEvent({ user: "U0DANA", channel: "C0SOCK", text: root.text, ts: root.ts });
+    await bot.store.close();
+    let acked = false;
+    void socket.send("events_api", envelope(event, "Ev0SOCKET3")).then(() => {
+      acked = true;
+    });
+    await slack.waitFor(() => logs.some((line) => line.includes("slack.delivery_failed")));
+    await bot.slack.idle();
+    expect(acked).toBe(false);
   });
 });

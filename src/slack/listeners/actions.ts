@@ -14,7 +14,16 @@ import {
 } from "../ids.ts";
 import { customRefineModal, editModal, encodeMetadata } from "../render/modals.ts";
 import { loadingModal, noticeModal, renderSavedToCampaign } from "../render/prompts.ts";
-import { authorOf, channelAllowed, type ListenerDeps, postInThread, readPayload, tellUser } from "./deps.ts";
+import {
+  authorNow,
+  authorOf,
+  channelAllowed,
+  fillAuthorName,
+  type ListenerDeps,
+  postInThread,
+  readPayload,
+  tellUser,
+} from "./deps.ts";
 import { openPicker, pickerView, readPickerMetadata } from "./picker.ts";
 
 /** The fields of a block_actions payload we read. */
@@ -89,19 +98,31 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     });
   };
 
-  // Refine buttons: each is one turn with a clear instruction, attributed to whoever clicked.
-  onClick(new RegExp(`^${escapeRegExp(ACTIONS.refinePrefix)}`), async (client, click, body) => {
-    const kind = body.actions[0]?.action_id.slice(ACTIONS.refinePrefix.length) as RefineKind;
-    const refine = REFINES[kind];
-    const thread = await liveCard(client, deps, click);
-    if (!thread || !refine) return;
-    const author = await authorOf(deps, click.userId);
-    await deps.drafting.submitMessage({
+  // Refine buttons: each is one turn with a clear instruction, attributed to whoever clicked. Like a
+  // typed message, the turn is recorded before Slack hears back.
+  app.action(new RegExp(`^${escapeRegExp(ACTIONS.refinePrefix)}`), async ({ ack, body, client }) => {
+    const action = readPayload(deps, "action", BlockActionSchema, body);
+    const click = action && clickOf(action);
+    const refine =
+      action && REFINES[action.actions[0]?.action_id.slice(ACTIONS.refinePrefix.length) as RefineKind];
+    if (!click || !refine || !channelAllowed(deps, click.ref.channelId)) {
+      await ack();
+      return;
+    }
+    if (!(await currentCard(deps, click))) {
+      await ack();
+      await tellUser(client, deps, where(click), OUTDATED);
+      return;
+    }
+    const author = authorNow(deps, click.userId);
+    const sent = await deps.drafting.submitMessage({
       thread: click.ref,
       author,
       text: refine.instruction,
       dedupeKeys: [`action:${click.triggerId}`],
     });
+    await ack();
+    if (sent.status === "accepted") fillAuthorName(deps, sent.turn.id, author);
   });
 
   onClick(ACTIONS.custom, async (client, click) => {
@@ -271,11 +292,17 @@ async function liveCard(
   deps: ListenerDeps,
   click: Click,
 ): Promise<ThreadRecord | undefined> {
+  const thread = await currentCard(deps, click);
+  if (!thread) await tellUser(client, deps, where(click), OUTDATED);
+  return thread;
+}
+
+/** The thread, when the click's button value names its latest card (a store lookup, no Slack call). */
+async function currentCard(deps: ListenerDeps, click: Click): Promise<ThreadRecord | undefined> {
   const card = parseCardButtonValue(click.value);
   const thread = await deps.drafting.findThread(click.ref);
   if (card && thread && thread.sessionId === card.sessionId && thread.cardRevision === card.revision)
     return thread;
-  await tellUser(client, deps, where(click), OUTDATED);
   return undefined;
 }
 

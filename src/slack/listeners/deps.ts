@@ -15,6 +15,11 @@ export interface ListenerDeps {
   logger: Logger;
   botUserId: string;
   allowedChannelIds: ReadonlySet<string> | undefined;
+  /**
+   * Work to do after Slack has been answered. Event listeners answer Slack only once they return, so
+   * everything but recording the message goes here.
+   */
+  later(what: string, work: () => Promise<unknown>): void;
 }
 
 /** Direct messages are personal: the channel allow-list does not apply to them. */

@@ -56,6 +56,11 @@ export function registerEventListeners(app: App, deps: ListenerDeps): void {
 
 const EnvelopeSchema = z.looseObject({ event_id: z.string().optional(), team_id: z.string().min(1) });
 
+/**
+ * Runs before Slack is told the event was received: everything awaited here is local (filters and
+ * store writes), so the answer stays fast, and a crash after the answer loses nothing. Every Slack
+ * call goes to `deps.later`.
+ */
 async function onMessage(
   deps: ListenerDeps,
   client: WebClient,
@@ -85,13 +90,15 @@ async function onMessage(
   ];
   const log = deps.logger.child({ channel: event.channel, threadTs: ref.threadTs, ts: event.ts });
   const mapped = await deps.drafting.findThread(ref);
-  const startsDraft = !mapped && (input.isMention || (direct && !inThread));
+  // Either copy of a mention may be the only one that arrives: the message copy starts a draft too.
+  const mentionsUs = input.isMention || mentions(event.text, deps.botUserId);
+  const startsDraft = !mapped && (mentionsUs || (direct && !inThread));
   if (!mapped && !startsDraft) return; // a thread we do not own, or channel chatter
   const user = event.user ?? "";
 
   if (!text) {
     if (startsDraft && (await deps.drafting.claimDelivery(dedupeKeys))) {
-      await postInThread(client, deps, ref, renderNoBrief());
+      deps.later("event.no_brief", () => postInThread(client, deps, ref, renderNoBrief()));
     }
     return;
   }
@@ -124,15 +131,24 @@ async function onMessage(
     slackTs: event.ts,
     dedupeKeys,
   });
-  log.info({ result: started.status, source: step?.source ?? null }, "event.draft_started");
+  log.info(
+    { result: started.status, source: step?.source ?? null, mention: input.isMention },
+    "event.draft_started",
+  );
   if (started.status === "accepted" || started.status === "needs_step")
     fillAuthorName(deps, started.turn.id, author);
   if (started.status === "needs_step") {
-    await postInThread(client, deps, ref, renderStepPrompt({ threadId: started.thread.id }));
+    const threadId = started.thread.id;
+    deps.later("event.step_prompt", () => postInThread(client, deps, ref, renderStepPrompt({ threadId })));
   } else if (started.status === "exists") {
     // Another delivery created the thread a moment ago: this message is its next turn.
     await deps.drafting.submitMessage({ thread: ref, author, text, slackTs: event.ts, dedupeKeys });
   }
+}
+
+/** Does the raw Slack text mention the bot (`<@U123>` or `<@U123|name>`)? */
+function mentions(text: string | undefined, botUserId: string): boolean {
+  return Boolean(text && botUserId && (text.includes(`<@${botUserId}>`) || text.includes(`<@${botUserId}|`)));
 }
 
 function isHumanMessage(deps: ListenerDeps, event: MessageEvent): boolean {

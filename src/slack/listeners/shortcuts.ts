@@ -5,8 +5,9 @@ import { SHORTCUT_DRAFT_FROM_MESSAGE } from "../ids.ts";
 import { renderStepPrompt } from "../render/prompts.ts";
 import { decodeIncoming } from "../text.ts";
 import {
-  authorOf,
+  authorNow,
   channelAllowed,
+  fillAuthorName,
   isDirectChannel,
   type ListenerDeps,
   postInThread,
@@ -35,9 +36,11 @@ const MessageShortcutSchema = z.looseObject({
  */
 export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
   app.shortcut(SHORTCUT_DRAFT_FROM_MESSAGE, async ({ shortcut, ack, client }) => {
-    await ack();
     const parsed = readPayload(deps, "shortcut", MessageShortcutSchema, shortcut);
-    if (!parsed) return;
+    if (!parsed) {
+      await ack();
+      return;
+    }
     const { message, channel, user, team, trigger_id: triggerId } = parsed;
     const ref: ThreadRef = {
       teamId: team.id,
@@ -46,18 +49,23 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
     };
     const where = { channel: channel.id, user: user.id, threadTs: ref.threadTs };
     if (!channelAllowed(deps, channel.id)) {
+      await ack();
       await tellUser(client, deps, where, "Puffle Drafter is not enabled in this channel.");
       return;
     }
     const brief = decodeIncoming(message.text ?? "", { botUserId: deps.botUserId });
     if (!brief) {
+      await ack();
       await tellUser(client, deps, where, "That message has no text to draft from.");
       return;
     }
-    const author = await authorOf(deps, user.id);
+    // Recorded before Slack hears back, like a typed message; the name is looked up afterwards.
+    const author = authorNow(deps, user.id);
     const dedupeKeys = [`shortcut:${triggerId}`];
     if (await deps.drafting.findThread(ref)) {
-      await deps.drafting.submitMessage({ thread: ref, author, text: brief, dedupeKeys });
+      const sent = await deps.drafting.submitMessage({ thread: ref, author, text: brief, dedupeKeys });
+      await ack();
+      if (sent.status === "accepted") fillAuthorName(deps, sent.turn.id, author);
       return;
     }
     const step = await deps.drafting.resolveStep({
@@ -67,10 +75,16 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
       isDirect: isDirectChannel(channel.id),
     });
     const started = await deps.drafting.startDraft({ thread: ref, step, author, text: brief, dedupeKeys });
+    if (started.status === "exists") {
+      await deps.drafting.submitMessage({ thread: ref, author, text: brief, dedupeKeys });
+    }
+    await ack();
     deps.logger.info(
       { channel: channel.id, threadTs: ref.threadTs, result: started.status },
       "shortcut.draft_started",
     );
+    if (started.status === "accepted" || started.status === "needs_step")
+      fillAuthorName(deps, started.turn.id, author);
     if (started.status === "needs_step") {
       const threadId = started.thread.id;
       await openPicker(client, deps, {
@@ -82,8 +96,6 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
           return promptTs ? { promptTs } : {};
         },
       });
-    } else if (started.status === "exists") {
-      await deps.drafting.submitMessage({ thread: ref, author, text: brief, dedupeKeys });
     }
   });
 }

@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Campaign, SequenceNode } from "../../puffle/schemas.ts";
 import { COMMAND, INPUTS, REFINES, VIEWS } from "../ids.ts";
 import { SLACK_LIMITS as L } from "../limits.ts";
-import { truncate } from "../text.ts";
+import { truncate, wellFormed } from "../text.ts";
 import {
   type Block,
   context,
@@ -377,7 +377,8 @@ function readState<T>(
 }
 
 /** The trimmed text of an input, or null when nothing was written. */
-const textOf = (state: ActionState | undefined) => state?.value?.trim() || null;
+const textOf = (state: ActionState | undefined) =>
+  (state?.value ? wellFormed(state.value).trim() : "") || null;
 
 /** Only spaces or line breaks: neither "keep it" (empty) nor a real value. */
 const isBlank = (state: ActionState | undefined) => Boolean(state?.value) && !state?.value?.trim();
