@@ -1,0 +1,71 @@
+// The fake Slack as tests use it.
+
+import type {
+  EphemeralMessage,
+  HumanMessageInput,
+  RateLimitOptions,
+  Reaction,
+  RecordedCall,
+  ResponseUrlContext,
+  StatusUpdate,
+  StoredMessage,
+  StoredView,
+  WaitForOptions,
+} from "./types.ts";
+
+export interface FakeSlack {
+  /** Where apps.connections.open sends Socket Mode clients; set by startFakeSocketMode. */
+  socketModeUrl: string | undefined;
+  /** Web API base URL, ending in "/api/": pass it as `slackApiUrl`. */
+  readonly url: string;
+  /** "http://127.0.0.1:PORT". */
+  readonly origin: string;
+  readonly token: string;
+  readonly appToken: string;
+  readonly teamId: string;
+  readonly botUserId: string;
+  readonly botId: string;
+  readonly appId: string;
+
+  /** Every call so far, in arrival order. */
+  readonly calls: readonly RecordedCall[];
+  callsTo(method: string): RecordedCall[];
+  resetCalls(): void;
+
+  /** Non-deleted messages of a channel (roots and replies), in ts order. Live records: do not mutate. */
+  messages(channel: string): StoredMessage[];
+  /** The root (when known) and its replies, in ts order, current versions, deleted ones left out. */
+  thread(channel: string, threadTs: string): StoredMessage[];
+  /** One message, deleted or not. */
+  message(channel: string, ts: string): StoredMessage | undefined;
+  ephemerals(channel?: string, user?: string): EphemeralMessage[];
+  /** Views in the order they were last opened/updated/pushed/published: most recent last. */
+  views(): StoredView[];
+  /** Every assistant.threads.setStatus for a thread, in order. */
+  statuses(channel: string, threadTs: string): StatusUpdate[];
+  /** The status a person sees under the thread now: "" once cleared or after the bot posted a reply. */
+  currentStatus(channel: string, threadTs: string): string;
+  reactions(channel: string, ts: string): Reaction[];
+
+  /** Stores a message from a person (with a fresh ts, coherent with the bot's) and returns it. */
+  addHumanMessage(input: HumanMessageInput): StoredMessage;
+  /** Gives a user a real name for users.info and render(). */
+  addUser(id: string, realName: string): void;
+  /** Makes views.open/views.push answer `expired_trigger_id` for this trigger. */
+  expireTrigger(triggerId: string): void;
+  /** A fresh response_url served by the fake (up to 5 posts, like Slack's). */
+  responseUrl(context?: ResponseUrlContext): string;
+
+  /** The next `times` calls to `method` get HTTP 429 with Retry-After. */
+  rateLimit(method: string, options: RateLimitOptions): void;
+  /** The next `times` calls to `method` answer `{ ok: false, error }`. */
+  failNext(method: string, error: string, times?: number): void;
+  /** Every later call to `method` waits `ms` before answering; 0 removes the delay. */
+  delay(method: string, ms: number): void;
+
+  /** Resolves with the probe's first truthy value; a probe that throws counts as "not yet". */
+  waitFor<T>(probe: () => T | undefined | null | false, options?: WaitForOptions): Promise<T>;
+  /** The thread (or, without threadTs, the channel's top level) as plain text, as a person reads it. */
+  render(channel: string, threadTs?: string): string;
+  close(): Promise<void>;
+}

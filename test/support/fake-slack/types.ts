@@ -1,0 +1,131 @@
+// The data the fake Slack stores and answers with, as tests read it.
+
+export interface FakeSlackOptions {
+  /** Port to listen on; 0 (default) picks a free one. */
+  port?: number;
+  /** The default workspace's bot token (never expires). Default "xoxb-test-token". */
+  token?: string;
+  /** The only app-level token (Socket Mode) the fake accepts, for apps.connections.open. Default "xapp-test-token". */
+  appToken?: string;
+  teamId?: string;
+  botUserId?: string;
+  botId?: string;
+  appId?: string;
+  /** Sent back in `x-oauth-scopes` for the default token. Default: the bot scopes of slack-notes.md. */
+  scopes?: string[];
+}
+
+export const DEFAULT_BOT_SCOPES = [
+  "app_mentions:read",
+  "channels:history",
+  "groups:history",
+  "im:history",
+  "chat:write",
+  "commands",
+  "reactions:write",
+  "chat:write.public",
+  "users:read",
+  "mpim:history",
+];
+
+/** A message as stored: `text`/`blocks`/`metadata` are the current version, `edits` the earlier ones. */
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  /** Set on replies, and on a root once it has replies (as Slack does). */
+  thread_ts?: string;
+  user: string;
+  /** Set on messages posted by a bot. */
+  bot_id?: string;
+  text: string;
+  blocks?: unknown[];
+  metadata?: unknown;
+  reply_broadcast?: boolean;
+  edited?: { user: string; ts: string };
+  edits: MessageVersion[];
+  deleted: boolean;
+  reactions: Reaction[];
+}
+
+export interface MessageVersion {
+  text: string;
+  blocks?: unknown[];
+  metadata?: unknown;
+  /** performance.now() when this version was replaced. */
+  at: number;
+}
+
+export interface Reaction {
+  name: string;
+  users: string[];
+}
+
+/** An ephemeral message, seen only by `user`: from chat.postEphemeral or an ephemeral response_url post. */
+export interface EphemeralMessage {
+  channel?: string;
+  user?: string;
+  ts: string;
+  thread_ts?: string;
+  text: string;
+  blocks?: unknown[];
+  via: "chat.postEphemeral" | "response_url";
+  edits: MessageVersion[];
+  deleted: boolean;
+}
+
+export interface StoredView {
+  id: string;
+  /** The view exactly as Slack answered it (id, hash, state, blocks, title, ...). */
+  view: Record<string, unknown>;
+  /** The method that last changed it. */
+  via: "views.open" | "views.update" | "views.push" | "views.publish";
+  trigger_id?: string;
+  /** The Home tab's owner, for views.publish. */
+  user_id?: string;
+}
+
+export interface StatusUpdate {
+  status: string;
+  loading_messages?: string[];
+  at: number;
+}
+
+export interface RecordedCall {
+  /** A Web API method name, or "response_url" for posts to a response_url. */
+  method: string;
+  /** Arguments as decoded (JSON-valued form fields parsed), without the token. */
+  args: Record<string, unknown>;
+  /** performance.now() when the request arrived. */
+  at: number;
+  ok: boolean;
+  error?: string;
+}
+
+export interface WaitForOptions {
+  timeoutMs?: number;
+  intervalMs?: number;
+  /** What was awaited, for the timeout error. */
+  message?: string;
+}
+
+/** Where an interaction happened, so posts to its response_url land in the right place. */
+export interface ResponseUrlContext {
+  channel?: string;
+  user?: string;
+  /** The message the interaction came from: target of replace_original / delete_original. */
+  messageTs?: string;
+  threadTs?: string;
+}
+
+export interface HumanMessageInput {
+  channel: string;
+  user: string;
+  text: string;
+  thread_ts?: string;
+  blocks?: unknown[];
+}
+
+export interface RateLimitOptions {
+  retryAfterSeconds: number;
+  times?: number;
+}
