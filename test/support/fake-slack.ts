@@ -12,6 +12,8 @@ export { startFakeSlack } from "./fake-slack/server.ts";
 export {
   DEFAULT_BOT_SCOPES,
   type EphemeralMessage,
+  type FailAfterStoreMode,
+  type FailAfterStoreOptions,
   type FakeSlackOptions,
   type HumanMessageInput,
   type MessageVersion,

@@ -2,6 +2,7 @@
 
 import type {
   EphemeralMessage,
+  FailAfterStoreOptions,
   HumanMessageInput,
   RateLimitOptions,
   Reaction,
@@ -60,6 +61,14 @@ export interface FakeSlack {
   rateLimit(method: string, options: RateLimitOptions): void;
   /** The next `times` calls to `method` answer `{ ok: false, error }`. */
   failNext(method: string, error: string, times?: number): void;
+  /**
+   * Ambiguous failures: the next successful calls to `method` (chat.postMessage, chat.update, chat.startStream,
+   * any method) take effect (the message is stored, visible in thread() and conversations.replies) and then
+   * their answer is lost (HTTP 500, dropped connection, or no answer). Recorded with `failedAfterStore`.
+   */
+  failAfterStore(method: string, options: FailAfterStoreOptions): void;
+  /** Calls whose answer was lost after they took effect (see failAfterStore), optionally for one method. */
+  failedAfterStore(method?: string): RecordedCall[];
   /** Every later call to `method` waits `ms` before answering; 0 removes the delay. */
   delay(method: string, ms: number): void;
 

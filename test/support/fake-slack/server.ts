@@ -16,6 +16,8 @@ import { ResponseUrls } from "./response-url.ts";
 import { MessageStore } from "./store.ts";
 import type {
   EphemeralMessage,
+  FailAfterStoreMode,
+  FailAfterStoreOptions,
   FakeSlackOptions,
   HumanMessageInput,
   RateLimitOptions,
@@ -45,6 +47,8 @@ import {
 import { Workspaces } from "./workspaces.ts";
 
 const RECENT_CALLS_IN_REPORT = 20;
+const ERROR_PAGE =
+  "<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>";
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const server = createServer();
@@ -203,6 +207,14 @@ class FakeSlackServer implements FakeSlack {
     this.#faults.add(method, times, failure(error));
   }
 
+  failAfterStore(method: string, options: FailAfterStoreOptions): void {
+    this.#faults.addAfterStore(method, options);
+  }
+
+  failedAfterStore(method?: string): RecordedCall[] {
+    return this.#calls.filter((c) => c.failedAfterStore && (method === undefined || c.method === method));
+  }
+
   delay(method: string, ms: number): void {
     this.#faults.setDelay(method, ms);
   }
@@ -228,7 +240,8 @@ class FakeSlackServer implements FakeSlack {
   close(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#server.close((error) => (error ? reject(error) : resolve()));
-      // fetch keeps connections alive; without this close() waits for them to time out.
+      // fetch keeps connections alive; without this close() waits for them to time out. Held requests
+      // (failAfterStore "timeout") end here too.
       this.#server.closeAllConnections();
     });
   }
@@ -276,6 +289,12 @@ class FakeSlackServer implements FakeSlack {
     const call: RecordedCall = { method, args, at, ok: body.ok === true };
     if (body.ok !== true) call.error = String(body.error);
     this.#calls.push(call);
+    const lost = body.ok === true ? this.#faults.afterStore(method) : undefined;
+    if (lost) {
+      Object.assign(call, { ok: false, error: lost.mode, failedAfterStore: lost.mode });
+      await loseAnswer(res, lost.mode, lost.body);
+      return;
+    }
     const scopes = this.#context.workspaces.default.scopes.join(",");
     send(res, status, body, { "x-oauth-scopes": scopes, ...headers });
   }
@@ -304,5 +323,28 @@ class FakeSlackServer implements FakeSlack {
     const outcome = call.ok ? "ok" : `error=${call.error}`;
     const args = JSON.stringify(call.args);
     return `${when} ${call.method} ${outcome} ${args.length > 200 ? `${args.slice(0, 200)}...` : args}`;
+  }
+}
+
+/** The answer of a call that took effect, lost the way a test asked for (see failAfterStore). */
+async function loseAnswer(
+  res: ServerResponse,
+  mode: FailAfterStoreMode,
+  body: "json" | "html",
+): Promise<void> {
+  switch (mode) {
+    case "http_500":
+      if (body === "html") {
+        res.writeHead(500, { "content-type": "text/html; charset=utf-8" });
+        res.end(ERROR_PAGE);
+      } else send(res, 500, slackError("internal_error"));
+      return;
+    case "drop_connection":
+      res.socket?.destroy();
+      return;
+    case "timeout":
+      // Never answered: the request ends when the client aborts it or close() destroys the connection.
+      await new Promise<void>((resolve) => res.once("close", () => resolve()));
+      return;
   }
 }

@@ -97,8 +97,11 @@ export interface RecordedCall {
   args: Record<string, unknown>;
   /** performance.now() when the request arrived. */
   at: number;
+  /** What the caller saw: false for an error answer, and for an answer lost after the call took effect. */
   ok: boolean;
   error?: string;
+  /** Set when the call took effect (message stored, edit made...) but its answer was lost this way. */
+  failedAfterStore?: FailAfterStoreMode;
 }
 
 export interface WaitForOptions {
@@ -128,4 +131,24 @@ export interface HumanMessageInput {
 export interface RateLimitOptions {
   retryAfterSeconds: number;
   times?: number;
+}
+
+/**
+ * How the answer to a call that took effect is lost:
+ * - "http_500": HTTP 500, body `{ ok: false, error: "internal_error" }` (or an HTML page with body "html");
+ * - "drop_connection": the socket is destroyed without an answer;
+ * - "timeout": no answer at all; the request is held until the client gives up or the fake closes.
+ */
+export type FailAfterStoreMode = "http_500" | "drop_connection" | "timeout";
+
+export interface FailAfterStoreOptions {
+  mode: FailAfterStoreMode;
+  /** How many calls lose their answer. Default 1; with `rate`, unlimited. */
+  times?: number;
+  /** Each successful call loses its answer with this probability (0 < rate <= 1), drawn from `seed`. */
+  rate?: number;
+  /** Seed for `rate` (default 1): the same seed picks the same calls. */
+  seed?: number;
+  /** For "http_500": a JSON body (default) or an HTML error page. */
+  body?: "json" | "html";
 }
