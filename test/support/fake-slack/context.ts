@@ -16,7 +16,12 @@ export type Handler = (args: Args, caller: Workspace) => Json;
 
 export type MethodTable = [method: string, handler: Handler][];
 
-/** A stored message in the Web API's shape, as the calling workspace sees it. */
-export function wireMessage(context: FakeContext, message: StoredMessage, caller: Workspace): Json {
-  return context.store.wire(message, { appId: context.workspaces.appId, teamId: caller.teamId });
+/** A stored message in the Web API's shape, as the calling workspace sees it (metadata included by default). */
+export function wireMessage(
+  context: FakeContext,
+  message: StoredMessage,
+  caller: Workspace,
+  metadata = true,
+): Json {
+  return context.store.wire(message, { appId: context.workspaces.appId, teamId: caller.teamId, metadata });
 }

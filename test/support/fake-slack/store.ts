@@ -123,8 +123,11 @@ export class MessageStore {
 
   // ---- wire format ---------------------------------------------------------------------------------
 
-  /** The message as the Web API shows it (chat.postMessage's `message`, conversations.replies). */
-  wire(m: StoredMessage, context: { appId: string; teamId: string }): Json {
+  /**
+   * The message as the Web API shows it (chat.postMessage's `message`, conversations.replies/history).
+   * Reads show `metadata` only when asked (`include_all_metadata`), like Slack.
+   */
+  wire(m: StoredMessage, context: { appId: string; teamId: string; metadata: boolean }): Json {
     const isReply = m.thread_ts !== undefined && m.thread_ts !== m.ts;
     const replies = m.thread_ts === m.ts ? this.thread(m.channel, m.ts).filter((r) => r !== m) : [];
     const replyUsers = [...new Set(replies.map((r) => r.user))];
@@ -135,7 +138,7 @@ export class MessageStore {
       ...(m.bot_id ? { bot_id: m.bot_id, app_id: context.appId } : {}),
       text: m.text,
       blocks: m.blocks,
-      metadata: m.metadata,
+      ...(context.metadata && m.metadata !== undefined ? { metadata: m.metadata } : {}),
       ts: m.ts,
       team: context.teamId,
       thread_ts: m.thread_ts,
