@@ -14,6 +14,10 @@ export const BLOCK_KIT_LIMITS = {
   sectionFieldText: 2000,
   headerText: 150,
   markdownText: 12_000,
+  /** chat.startStream/appendStream/stopStream: markdown_text (or markdown chunks) of one call. */
+  streamMarkdownText: 12_000,
+  /** The whole text of one streamed message (the fake's choice, like a markdown block; Slack documents none). */
+  streamTotalText: 12_000,
   buttonText: 75,
   buttonValue: 2000,
   url: 3000,

@@ -4,7 +4,7 @@
 // `{ ok: false, error }` for failures, HTTP 429 + Retry-After for rate limits, Block Kit limits enforced.
 //
 // The implementation lives in ./fake-slack/: server.ts (HTTP, dispatch, queries), store.ts (messages),
-// chat.ts, reads.ts, views.ts, response-url.ts (methods), workspaces.ts (tokens, teams, users),
+// chat.ts, reads.ts, streams.ts, views.ts, response-url.ts (methods), workspaces.ts (tokens, teams, users),
 // faults.ts, render.ts.
 
 export type { FakeSlack } from "./fake-slack/api.ts";
@@ -21,8 +21,11 @@ export {
   type Reaction,
   type RecordedCall,
   type ResponseUrlContext,
+  type ShownVersion,
   type StatusUpdate,
   type StoredMessage,
   type StoredView,
+  type StreamInfo,
+  type StreamState,
   type WaitForOptions,
 } from "./fake-slack/types.ts";

@@ -8,6 +8,7 @@ import type {
   Reaction,
   RecordedCall,
   ResponseUrlContext,
+  ShownVersion,
   StatusUpdate,
   StoredMessage,
   StoredView,
@@ -69,11 +70,27 @@ export interface FakeSlack {
   failAfterStore(method: string, options: FailAfterStoreOptions): void;
   /** Calls whose answer was lost after they took effect (see failAfterStore), optionally for one method. */
   failedAfterStore(method?: string): RecordedCall[];
+  /** chat.startStream/appendStream/stopStream answer `error` (default unknown_method; e.g. not_allowed). */
+  disableStreaming(error?: string): void;
+  /** Undoes disableStreaming. */
+  enableStreaming(): void;
   /** Every later call to `method` waits `ms` before answering; 0 removes the delay. */
   delay(method: string, ms: number): void;
 
   /** Resolves with the probe's first truthy value; a probe that throws counts as "not yet". */
   waitFor<T>(probe: () => T | undefined | null | false, options?: WaitForOptions): Promise<T>;
+  /**
+   * Every state a person saw of a streamed message (chat.startStream's ts), oldest first, with its
+   * performance.now() time: the text so far, `stream` "streaming" / "stopped" / "expired". [] for other messages.
+   */
+  streamHistory(channel: string, ts: string): ShownVersion[];
+  /**
+   * performance.now() when text matching `needle` first became visible in the thread (any message, posted,
+   * edited or streamed, deleted since or not), or undefined if it never did.
+   */
+  seenAt(channel: string, threadTs: string, needle: string | RegExp): number | undefined;
+  /** How many messages of the thread show text matching `needle` now (1 = shown exactly once). */
+  timesShown(channel: string, threadTs: string, needle: string | RegExp): number;
   /** The thread (or, without threadTs, the channel's top level) as plain text, as a person reads it. */
   render(channel: string, threadTs?: string): string;
   close(): Promise<void>;

@@ -19,7 +19,11 @@ import { PERMALINK_HOST, type Workspace } from "./workspaces.ts";
 
 const MAX_LOADING_MESSAGES = 10;
 
-export function chatMethods(context: FakeContext): MethodTable {
+/** `isStreaming` tells a message still written by chat.appendStream (see streams.ts). */
+export function chatMethods(
+  context: FakeContext,
+  isStreaming: (message: StoredMessage) => boolean,
+): MethodTable {
   const { store, ids } = context;
 
   const postMessage = (args: Args, caller: Workspace): Json => {
@@ -42,6 +46,7 @@ export function chatMethods(context: FakeContext): MethodTable {
     const channel = requireChannel(args);
     const message = store.existing(channel, required(args, "ts"));
     if (message.user !== caller.botUserId) throw failure("cant_update_message");
+    if (isStreaming(message)) throw failure("streaming_state_conflict");
     store.edit(message, messageContent(args), caller.botUserId);
     const wire = wireMessage(context, message, caller);
     return { ok: true, channel, ts: message.ts, text: message.text, message: wire };

@@ -8,11 +8,23 @@ export type NameOf = (userId: string) => string;
 export function renderMessages(messages: StoredMessage[], nameOf: NameOf): string {
   return messages
     .map((m) => {
-      const header = `${nameOf(m.user)} · ${m.ts}${m.edited ? " · edited" : ""}`;
-      const body = m.blocks?.length ? renderBlocks(m.blocks, nameOf) : readable(m.text, nameOf).split("\n");
-      return [header, ...body.map((line) => `  ${line}`)].join("\n");
+      const streaming = m.stream?.state === "streaming" ? " · streaming" : "";
+      const header = `${nameOf(m.user)} · ${m.ts}${m.edited ? " · edited" : ""}${streaming}`;
+      return [header, ...renderBody(m, nameOf).map((line) => `  ${line}`)].join("\n");
     })
     .join("\n\n");
+}
+
+/** A message's lines: its blocks (or its text without blocks); a stream's markdown text above its blocks. */
+function renderBody(m: { text: string; blocks?: unknown[]; stream?: unknown }, nameOf: NameOf): string[] {
+  const blocks = m.blocks?.length ? renderBlocks(m.blocks, nameOf) : [];
+  if (m.stream) return [...(m.text ? m.text.split("\n") : []), ...blocks];
+  return m.blocks?.length ? blocks : readable(m.text, nameOf).split("\n");
+}
+
+/** What a message (or one shown version of it) displays, as one string, for searching. */
+export function shownText(m: { text: string; blocks?: unknown[]; stream?: unknown }, nameOf: NameOf): string {
+  return renderBody(m, nameOf).join("\n");
 }
 
 export function renderBlocks(blocks: unknown[], nameOf: NameOf): string[] {

@@ -40,7 +40,7 @@ export class ResponseUrls {
     // Without a known original (e.g. a slash command's response_url) Slack shows the reply as a new message.
     const original = flag(args, "replace_original") ? this.#original(context) : undefined;
     if (original && isEphemeral(original)) replaceContent(original, content);
-    else if (original) store.edit(original, content, bot.botUserId);
+    else if (original) store.edit(original, content, bot.botUserId, "response_url");
     else if (args.response_type === "in_channel") this.#postInChannel(context, args, content);
     else {
       const thread_ts = str(args, "thread_ts") || context.threadTs;
@@ -67,13 +67,16 @@ export class ResponseUrls {
   #postInChannel(context: ResponseUrlContext, args: Args, content: MessageContent): void {
     if (!context.channel) throw new ApiFailure(slackError("channel_not_found"), 404);
     const bot = this.#context.workspaces.default;
-    this.#context.store.store({
-      channel: context.channel,
-      user: bot.botUserId,
-      bot_id: bot.botId,
-      text: content.text ?? "",
-      blocks: content.blocks,
-      thread_ts: str(args, "thread_ts") || context.threadTs,
-    });
+    this.#context.store.store(
+      {
+        channel: context.channel,
+        user: bot.botUserId,
+        bot_id: bot.botId,
+        text: content.text ?? "",
+        blocks: content.blocks,
+        thread_ts: str(args, "thread_ts") || context.threadTs,
+      },
+      "response_url",
+    );
   }
 }

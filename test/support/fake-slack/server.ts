@@ -11,9 +11,10 @@ import { chatMethods } from "./chat.ts";
 import type { FakeContext, Handler } from "./context.ts";
 import { Faults } from "./faults.ts";
 import { readMethods } from "./reads.ts";
-import { renderMessages } from "./render.ts";
+import { renderMessages, shownText } from "./render.ts";
 import { ResponseUrls } from "./response-url.ts";
 import { MessageStore } from "./store.ts";
+import { DEFAULT_STREAM_MAX_AGE_MS, Streams } from "./streams.ts";
 import type {
   EphemeralMessage,
   FailAfterStoreMode,
@@ -24,6 +25,7 @@ import type {
   Reaction,
   RecordedCall,
   ResponseUrlContext,
+  ShownVersion,
   StatusUpdate,
   StoredMessage,
   StoredView,
@@ -71,6 +73,7 @@ class FakeSlackServer implements FakeSlack {
   readonly #context: FakeContext;
   readonly #views: Views;
   readonly #responseUrls: ResponseUrls;
+  readonly #streams: Streams;
   readonly #methods: ReadonlyMap<string, Handler>;
   #calls: RecordedCall[] = [];
 
@@ -82,6 +85,10 @@ class FakeSlackServer implements FakeSlack {
     this.#context = { ids, store: new MessageStore(ids), workspaces: new Workspaces(options) };
     this.#views = new Views(this.#context);
     this.#responseUrls = new ResponseUrls(this.#context);
+    this.#streams = new Streams(this.#context, {
+      maxAgeMs: options.streamMaxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS,
+      ...(options.streamIdleMs !== undefined ? { idleMs: options.streamIdleMs } : {}),
+    });
     this.#methods = this.#methodTable();
     server.on("request", (req, res) => {
       // Only a client hanging up mid-request gets here: drop the socket.
@@ -95,9 +102,10 @@ class FakeSlackServer implements FakeSlack {
       ["auth.test", (_args, caller) => workspaces.authTest(caller)],
       ["apps.connections.open", () => this.#openConnection()],
       ["users.info", (args, caller) => workspaces.userInfo(args, caller)],
-      ...chatMethods(this.#context),
+      ...chatMethods(this.#context, (message) => this.#streams.isStreaming(message)),
       ...readMethods(this.#context),
       ...this.#views.methods(),
+      ...this.#streams.methods(),
     ]);
   }
 
@@ -168,6 +176,29 @@ class FakeSlackServer implements FakeSlack {
     return this.message(channel, ts)?.reactions ?? [];
   }
 
+  streamHistory(channel: string, ts: string): ShownVersion[] {
+    const message = this.message(channel, ts);
+    if (!message?.stream) return [];
+    this.#streams.isStreaming(message); // notes an expiry that is due
+    return this.#context.store.shown(message);
+  }
+
+  seenAt(channel: string, threadTs: string, needle: string | RegExp): number | undefined {
+    const nameOf = (id: string) => this.#context.workspaces.nameOf(id);
+    const times = this.#context.store
+      .all(channel)
+      .filter((m) => m.ts === threadTs || m.thread_ts === threadTs)
+      .flatMap((m) => this.#context.store.shown(m))
+      .filter((version) => matches(shownText(version, nameOf), needle))
+      .map((version) => version.at);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+
+  timesShown(channel: string, threadTs: string, needle: string | RegExp): number {
+    const nameOf = (id: string) => this.#context.workspaces.nameOf(id);
+    return this.thread(channel, threadTs).filter((m) => matches(shownText(m, nameOf), needle)).length;
+  }
+
   render(channel: string, threadTs?: string): string {
     const shown =
       threadTs === undefined
@@ -181,7 +212,7 @@ class FakeSlackServer implements FakeSlack {
   // ---- test setup ----------------------------------------------------------------------------------
 
   addHumanMessage(input: HumanMessageInput): StoredMessage {
-    return this.#context.store.store({ ...input });
+    return this.#context.store.store({ ...input }, "person");
   }
 
   addUser(id: string, realName: string): void {
@@ -213,6 +244,14 @@ class FakeSlackServer implements FakeSlack {
 
   failedAfterStore(method?: string): RecordedCall[] {
     return this.#calls.filter((c) => c.failedAfterStore && (method === undefined || c.method === method));
+  }
+
+  disableStreaming(error = "unknown_method"): void {
+    this.#streams.disable(error);
+  }
+
+  enableStreaming(): void {
+    this.#streams.disable(undefined);
   }
 
   delay(method: string, ms: number): void {
@@ -347,4 +386,8 @@ async function loseAnswer(
       await new Promise<void>((resolve) => res.once("close", () => resolve()));
       return;
   }
+}
+
+function matches(text: string, needle: string | RegExp): boolean {
+  return typeof needle === "string" ? text.includes(needle) : needle.test(text);
 }

@@ -3,7 +3,7 @@
 
 import { performance } from "node:perf_hooks";
 import { validateMessage } from "../block-kit-limits.ts";
-import type { EphemeralMessage, MessageVersion, StatusUpdate, StoredMessage } from "./types.ts";
+import type { EphemeralMessage, MessageVersion, ShownVersion, StatusUpdate, StoredMessage } from "./types.ts";
 import { ApiFailure, type Args, failure, type Json, type Sequence, str, threadKey } from "./wire.ts";
 
 export type MessageContent = { text?: string; blocks?: unknown[]; metadata?: unknown };
@@ -14,6 +14,7 @@ export class MessageStore {
   readonly ephemeralList: EphemeralMessage[] = [];
   readonly #statuses = new Map<string, StatusUpdate[]>();
   readonly #shownStatus = new Map<string, string>();
+  readonly #shown = new Map<StoredMessage, ShownVersion[]>();
 
   constructor(ids: Sequence) {
     this.#ids = ids;
@@ -64,30 +65,55 @@ export class MessageStore {
 
   // ---- writes --------------------------------------------------------------------------------------
 
-  store(input: Omit<StoredMessage, "ts" | "edits" | "deleted" | "reactions">): StoredMessage {
+  store(
+    input: Omit<StoredMessage, "ts" | "edits" | "deleted" | "reactions" | "at">,
+    via = "chat.postMessage",
+  ): StoredMessage {
     const message: StoredMessage = {
       ...input,
       ts: this.#ids.nextTs(),
       edits: [],
       deleted: false,
       reactions: [],
+      at: performance.now(),
     };
     const list = this.all(input.channel);
     list.push(message);
     this.#channels.set(input.channel, list);
     const root = input.thread_ts ? list.find((m) => m.ts === input.thread_ts) : undefined;
     if (root) root.thread_ts = root.ts;
-    // Slack clears the thread's status indicator as soon as the app posts a reply there.
-    if (input.thread_ts && input.bot_id) this.clearStatus(input.channel, input.thread_ts);
+    // Slack clears the thread's status indicator as soon as the app posts a reply there (a stream: only
+    // once it has more than its start).
+    if (input.thread_ts && input.bot_id && !input.stream) this.clearStatus(input.channel, input.thread_ts);
+    this.recordShown(message, via);
     return message;
   }
 
   /** chat.update's effect: a new version, the old one kept in `edits`. */
-  edit(message: StoredMessage, content: MessageContent, editor: string): void {
+  edit(message: StoredMessage, content: MessageContent, editor: string, via = "chat.update"): void {
     const previous = replaceContent(message, content);
     if (message.metadata !== undefined) previous.metadata = message.metadata;
     if (content.metadata !== undefined) message.metadata = content.metadata;
     message.edited = { user: editor, ts: this.#ids.nextTs() };
+    this.recordShown(message, via);
+  }
+
+  /** Notes what a person sees of `message` from now on (or from `at`). */
+  recordShown(message: StoredMessage, via: string, at = performance.now()): void {
+    const versions = this.#shown.get(message) ?? [];
+    versions.push({
+      at,
+      text: message.text,
+      ...(message.blocks ? { blocks: message.blocks } : {}),
+      via,
+      ...(message.stream ? { stream: message.stream.state } : {}),
+    });
+    this.#shown.set(message, versions);
+  }
+
+  /** Every state of a message a person could see, oldest first. */
+  shown(message: StoredMessage): ShownVersion[] {
+    return this.#shown.get(message) ?? [];
   }
 
   addEphemeral(input: {

@@ -13,6 +13,10 @@ export interface FakeSlackOptions {
   appId?: string;
   /** Sent back in `x-oauth-scopes` for the default token. Default: the bot scopes of slack-notes.md. */
   scopes?: string[];
+  /** A stream older than this answers `message_not_in_streaming_state`. Default 300000 (Slack's 5 minutes). */
+  streamMaxAgeMs?: number;
+  /** A stream without an append for this long stops streaming too. Default: never (Slack documents none). */
+  streamIdleMs?: number;
 }
 
 export const DEFAULT_BOT_SCOPES = [
@@ -45,6 +49,35 @@ export interface StoredMessage {
   edits: MessageVersion[];
   deleted: boolean;
   reactions: Reaction[];
+  /** performance.now() when it was posted. */
+  at: number;
+  /** Set on messages created by chat.startStream. */
+  stream?: StreamInfo;
+}
+
+export type StreamState = "streaming" | "stopped" | "expired";
+
+export interface StreamInfo {
+  /** "expired": older than streamMaxAgeMs (or idle), no longer accepting appends; the text stays. */
+  state: StreamState;
+  recipient_user_id?: string;
+  recipient_team_id?: string;
+  /** Chunks other than markdown_text (task_update, plan_update, blocks...), kept as sent. */
+  chunks: unknown[];
+  /** performance.now() of the start and of the last start/append/stop. */
+  startedAt: number;
+  lastActivityAt: number;
+}
+
+/** One state of a message as a person saw it, from `at` until the next one. */
+export interface ShownVersion {
+  at: number;
+  text: string;
+  blocks?: unknown[];
+  /** The call that made it visible, or "expiry" when a stream stopped streaming on its own. */
+  via: string;
+  /** For streamed messages: whether it was still streaming. */
+  stream?: StreamState;
 }
 
 export interface MessageVersion {
