@@ -49,6 +49,8 @@ function renderBlock(block: Json, nameOf: NameOf): string[] {
       ];
     case "actions":
       return [elements.map((e) => (isObject(e) ? renderElement(e) : "")).join(" ")];
+    case "context_actions":
+      return [elements.map((e) => (isObject(e) ? renderElement(e) : "")).join(" ")];
     case "divider":
       return ["---"];
     case "markdown":
@@ -73,6 +75,10 @@ function renderElement(element: Json): string {
       return `[image: ${String(element.alt_text ?? "")}]`;
     case "overflow":
       return "[...]";
+    case "feedback_buttons":
+      return "[👍][👎]";
+    case "icon_button":
+      return `[${label(element.text) || String(element.icon)}]`;
     default:
       return `[${label(element.placeholder) || String(element.type)} v]`;
   }
