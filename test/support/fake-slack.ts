@@ -3,19 +3,22 @@
 // thread: messages, edits, ephemerals, modals, statuses, reactions. It answers like Slack: HTTP 200 with
 // `{ ok: false, error }` for failures, HTTP 429 + Retry-After for rate limits, Block Kit limits enforced.
 //
-// The implementation lives in ./fake-slack/: server.ts (HTTP, dispatch, queries), store.ts (messages),
-// chat.ts, reads.ts, streams.ts, views.ts, response-url.ts (methods), workspaces.ts (tokens, teams, users),
-// faults.ts, render.ts.
+// The implementation lives in ./fake-slack/: server.ts (start, queries, setup), store.ts (messages),
+// dispatch.ts (routing, recording, lost answers), chat.ts, reads.ts, streams.ts, views.ts, response-url.ts
+// (methods), workspaces.ts (tokens, teams), oauth.ts (oauth.v2.access), users.ts, faults.ts, render.ts.
 
 export type { FakeSlack } from "./fake-slack/api.ts";
 export { startFakeSlack } from "./fake-slack/server.ts";
 export {
+  type AppRegistration,
   DEFAULT_BOT_SCOPES,
   type EphemeralMessage,
   type FailAfterStoreMode,
   type FailAfterStoreOptions,
   type FakeSlackOptions,
   type HumanMessageInput,
+  type InstallationInfo,
+  type InstallInput,
   type MessageVersion,
   type RateLimitOptions,
   type Reaction,
@@ -27,5 +30,6 @@ export {
   type StoredView,
   type StreamInfo,
   type StreamState,
+  type UserOptions,
   type WaitForOptions,
 } from "./fake-slack/types.ts";

@@ -1,9 +1,12 @@
 // The fake Slack as tests use it.
 
 import type {
+  AppRegistration,
   EphemeralMessage,
   FailAfterStoreOptions,
   HumanMessageInput,
+  InstallationInfo,
+  InstallInput,
   RateLimitOptions,
   Reaction,
   RecordedCall,
@@ -12,6 +15,7 @@ import type {
   StatusUpdate,
   StoredMessage,
   StoredView,
+  UserOptions,
   WaitForOptions,
 } from "./types.ts";
 
@@ -43,6 +47,10 @@ export interface FakeSlack {
   ephemerals(channel?: string, user?: string): EphemeralMessage[];
   /** Views in the order they were last opened/updated/pushed/published: most recent last. */
   views(): StoredView[];
+  /** The Home tab a user sees in a team (default: the default team): the last views.publish for them. */
+  home(userId: string, teamId?: string): StoredView | undefined;
+  /** That Home tab as plain text, as render() shows blocks ("" when none was published). */
+  renderHome(userId: string, teamId?: string): string;
   /** Every assistant.threads.setStatus for a thread, in order. */
   statuses(channel: string, threadTs: string): StatusUpdate[];
   /** The status a person sees under the thread now: "" once cleared or after the bot posted a reply. */
@@ -51,12 +59,30 @@ export interface FakeSlack {
 
   /** Stores a message from a person (with a fresh ts, coherent with the bot's) and returns it. */
   addHumanMessage(input: HumanMessageInput): StoredMessage;
-  /** Gives a user a real name for users.info and render(). */
-  addUser(id: string, realName: string): void;
+  /**
+   * Gives a user a real name for users.info and render(), and optionally roles (users.info's is_admin,
+   * is_owner, is_primary_owner) and a team (then only that team's tokens find them).
+   */
+  addUser(id: string, realName: string, options?: UserOptions): void;
   /** Makes views.open/views.push answer `expired_trigger_id` for this trigger. */
   expireTrigger(triggerId: string): void;
   /** A fresh response_url served by the fake (up to 5 posts, like Slack's). */
   responseUrl(context?: ResponseUrlContext): string;
+
+  // ---- several workspaces (the default one and its token always exist) ----
+  /** Registers the app's OAuth client credentials (and token rotation) for oauth.v2.access. */
+  registerApp(app: AppRegistration): void;
+  /**
+   * A person approves installing the app: returns the one-time `code` Slack would send to the redirect URL.
+   * oauth.v2.access exchanges it (once) for a bot token of that workspace (team, or enterprise when org-wide).
+   */
+  authorizeInstall(install: InstallInput): string;
+  /** The installation of a team (or enterprise) id, with its newest live tokens; the default team included. */
+  installation(teamId: string): InstallationInfo | undefined;
+  /** Its bot tokens now answer `token_expired` (refresh tokens still work). */
+  expireTokens(teamId: string): void;
+  /** All its tokens (bot and refresh) now answer `token_revoked` / `invalid_refresh_token`, as after an uninstall. */
+  revokeTokens(teamId: string): void;
 
   /** The next `times` calls to `method` get HTTP 429 with Retry-After. */
   rateLimit(method: string, options: RateLimitOptions): void;

@@ -2,6 +2,7 @@
 
 import type { MessageStore } from "./store.ts";
 import type { StoredMessage } from "./types.ts";
+import type { Users } from "./users.ts";
 import type { Args, Json, Sequence } from "./wire.ts";
 import type { Workspace, Workspaces } from "./workspaces.ts";
 
@@ -9,6 +10,7 @@ export interface FakeContext {
   readonly ids: Sequence;
   readonly store: MessageStore;
   readonly workspaces: Workspaces;
+  readonly users: Users;
 }
 
 /** A Web API method: decoded arguments and the calling workspace in, Slack's answer out (or an ApiFailure). */

@@ -1,7 +1,7 @@
-// The fake's HTTP server: routes Web API and response_url requests to the handlers, applies faults,
-// records every call, and answers the queries tests make.
+// The fake Slack as tests hold it: starts the HTTP server, wires the method groups together and answers the
+// queries and test setups of the FakeSlack interface.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -9,18 +9,22 @@ import { slackError } from "../block-kit-limits.ts";
 import type { FakeSlack } from "./api.ts";
 import { chatMethods } from "./chat.ts";
 import type { FakeContext, Handler } from "./context.ts";
+import { Dispatcher, type OpenHandler } from "./dispatch.ts";
 import { Faults } from "./faults.ts";
+import { OAuth } from "./oauth.ts";
 import { readMethods } from "./reads.ts";
-import { renderMessages, shownText } from "./render.ts";
+import { renderBlocks, renderMessages, shownText } from "./render.ts";
 import { ResponseUrls } from "./response-url.ts";
 import { MessageStore } from "./store.ts";
 import { DEFAULT_STREAM_MAX_AGE_MS, Streams } from "./streams.ts";
 import type {
+  AppRegistration,
   EphemeralMessage,
-  FailAfterStoreMode,
   FailAfterStoreOptions,
   FakeSlackOptions,
   HumanMessageInput,
+  InstallationInfo,
+  InstallInput,
   RateLimitOptions,
   Reaction,
   RecordedCall,
@@ -29,28 +33,15 @@ import type {
   StatusUpdate,
   StoredMessage,
   StoredView,
+  UserOptions,
   WaitForOptions,
 } from "./types.ts";
+import { Users } from "./users.ts";
 import { Views } from "./views.ts";
-import {
-  ApiFailure,
-  type Args,
-  bearerToken,
-  failure,
-  type Json,
-  parseArgs,
-  parsed,
-  readBody,
-  Sequence,
-  send,
-  settle,
-  takeToken,
-} from "./wire.ts";
+import { ApiFailure, failure, type Json, Sequence } from "./wire.ts";
 import { Workspaces } from "./workspaces.ts";
 
 const RECENT_CALLS_IN_REPORT = 20;
-const ERROR_PAGE =
-  "<html><head><title>500 Internal Server Error</title></head><body>Internal Server Error</body></html>";
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const server = createServer();
@@ -74,34 +65,50 @@ class FakeSlackServer implements FakeSlack {
   readonly #views: Views;
   readonly #responseUrls: ResponseUrls;
   readonly #streams: Streams;
-  readonly #methods: ReadonlyMap<string, Handler>;
-  #calls: RecordedCall[] = [];
+  readonly #oauth: OAuth;
+  readonly #dispatcher: Dispatcher;
 
   constructor(server: Server, origin: string, options: FakeSlackOptions) {
     this.#server = server;
     this.origin = origin;
     this.url = `${origin}/api/`;
     const ids = new Sequence();
-    this.#context = { ids, store: new MessageStore(ids), workspaces: new Workspaces(options) };
+    const workspaces = new Workspaces(options, ids);
+    const users = new Users();
+    users.add(workspaces.default.botUserId, "Bot");
+    this.#context = { ids, store: new MessageStore(ids), workspaces, users };
     this.#views = new Views(this.#context);
     this.#responseUrls = new ResponseUrls(this.#context);
     this.#streams = new Streams(this.#context, {
       maxAgeMs: options.streamMaxAgeMs ?? DEFAULT_STREAM_MAX_AGE_MS,
       ...(options.streamIdleMs !== undefined ? { idleMs: options.streamIdleMs } : {}),
     });
-    this.#methods = this.#methodTable();
+    this.#oauth = new OAuth(workspaces, ids, (workspace) => {
+      if (!users.has(workspace.botUserId))
+        users.add(workspace.botUserId, "Bot", { teamId: workspace.teamId });
+    });
+    this.#dispatcher = new Dispatcher({
+      origin,
+      context: this.#context,
+      faults: this.#faults,
+      methods: this.#methodTable(),
+      openMethods: new Map<string, OpenHandler>([
+        ["oauth.v2.access", (args, basic) => this.#oauth.access(args, basic)],
+      ]),
+      responseUrls: this.#responseUrls,
+    });
     server.on("request", (req, res) => {
       // Only a client hanging up mid-request gets here: drop the socket.
-      this.#handle(req, res).catch(() => res.destroy());
+      this.#dispatcher.handle(req, res).catch(() => res.destroy());
     });
   }
 
   #methodTable(): Map<string, Handler> {
-    const { workspaces } = this.#context;
+    const { workspaces, users } = this.#context;
     return new Map<string, Handler>([
       ["auth.test", (_args, caller) => workspaces.authTest(caller)],
       ["apps.connections.open", () => this.#openConnection()],
-      ["users.info", (args, caller) => workspaces.userInfo(args, caller)],
+      ["users.info", (args, caller) => users.info(args, caller)],
       ...chatMethods(this.#context, (message) => this.#streams.isStreaming(message)),
       ...readMethods(this.#context),
       ...this.#views.methods(),
@@ -133,15 +140,15 @@ class FakeSlackServer implements FakeSlack {
   // ---- queries -------------------------------------------------------------------------------------
 
   get calls(): readonly RecordedCall[] {
-    return this.#calls;
+    return this.#dispatcher.calls;
   }
 
   callsTo(method: string): RecordedCall[] {
-    return this.#calls.filter((call) => call.method === method);
+    return this.calls.filter((call) => call.method === method);
   }
 
   resetCalls(): void {
-    this.#calls = [];
+    this.#dispatcher.calls = [];
   }
 
   messages(channel: string): StoredMessage[] {
@@ -164,6 +171,15 @@ class FakeSlackServer implements FakeSlack {
     return this.#views.list();
   }
 
+  home(userId: string, teamId = this.teamId): StoredView | undefined {
+    return this.#views.home(userId, teamId);
+  }
+
+  renderHome(userId: string, teamId = this.teamId): string {
+    const blocks = this.home(userId, teamId)?.view.blocks;
+    return Array.isArray(blocks) ? renderBlocks(blocks, this.#nameOf).join("\n") : "";
+  }
+
   statuses(channel: string, threadTs: string): StatusUpdate[] {
     return this.#context.store.statuses(channel, threadTs);
   }
@@ -184,19 +200,17 @@ class FakeSlackServer implements FakeSlack {
   }
 
   seenAt(channel: string, threadTs: string, needle: string | RegExp): number | undefined {
-    const nameOf = (id: string) => this.#context.workspaces.nameOf(id);
     const times = this.#context.store
       .all(channel)
       .filter((m) => m.ts === threadTs || m.thread_ts === threadTs)
       .flatMap((m) => this.#context.store.shown(m))
-      .filter((version) => matches(shownText(version, nameOf), needle))
+      .filter((version) => matches(shownText(version, this.#nameOf), needle))
       .map((version) => version.at);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   timesShown(channel: string, threadTs: string, needle: string | RegExp): number {
-    const nameOf = (id: string) => this.#context.workspaces.nameOf(id);
-    return this.thread(channel, threadTs).filter((m) => matches(shownText(m, nameOf), needle)).length;
+    return this.thread(channel, threadTs).filter((m) => matches(shownText(m, this.#nameOf), needle)).length;
   }
 
   render(channel: string, threadTs?: string): string {
@@ -206,17 +220,23 @@ class FakeSlackServer implements FakeSlack {
             (m) => m.thread_ts === undefined || m.thread_ts === m.ts || m.reply_broadcast,
           )
         : this.thread(channel, threadTs);
-    return renderMessages(shown, (id) => this.#context.workspaces.nameOf(id));
+    return renderMessages(shown, this.#nameOf);
+  }
+
+  installation(teamId: string): InstallationInfo | undefined {
+    return this.#context.workspaces.installation(teamId);
   }
 
   // ---- test setup ----------------------------------------------------------------------------------
 
   addHumanMessage(input: HumanMessageInput): StoredMessage {
-    return this.#context.store.store({ ...input }, "person");
+    const { teamId, ...message } = input;
+    if (teamId) this.#context.workspaces.claimChannel(input.channel, teamId);
+    return this.#context.store.store(message, "person");
   }
 
-  addUser(id: string, realName: string): void {
-    this.#context.workspaces.addUser(id, realName);
+  addUser(id: string, realName: string, options: UserOptions = {}): void {
+    this.#context.users.add(id, realName, options);
   }
 
   expireTrigger(triggerId: string): void {
@@ -225,6 +245,22 @@ class FakeSlackServer implements FakeSlack {
 
   responseUrl(context: ResponseUrlContext = {}): string {
     return `${this.origin}/respond/${this.#responseUrls.create(context)}`;
+  }
+
+  registerApp(app: AppRegistration): void {
+    this.#oauth.registerApp(app);
+  }
+
+  authorizeInstall(install: InstallInput): string {
+    return this.#oauth.authorizeInstall(install);
+  }
+
+  expireTokens(teamId: string): void {
+    this.#context.workspaces.expireTokens(teamId);
+  }
+
+  revokeTokens(teamId: string): void {
+    this.#context.workspaces.revokeTokens(teamId);
   }
 
   // ---- faults --------------------------------------------------------------------------------------
@@ -243,7 +279,7 @@ class FakeSlackServer implements FakeSlack {
   }
 
   failedAfterStore(method?: string): RecordedCall[] {
-    return this.#calls.filter((c) => c.failedAfterStore && (method === undefined || c.method === method));
+    return this.calls.filter((c) => c.failedAfterStore && (method === undefined || c.method === method));
   }
 
   disableStreaming(error = "unknown_method"): void {
@@ -285,58 +321,9 @@ class FakeSlackServer implements FakeSlack {
     });
   }
 
-  // ---- HTTP ----------------------------------------------------------------------------------------
+  // ---- helpers -------------------------------------------------------------------------------------
 
-  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const at = performance.now();
-    const path = new URL(req.url ?? "/", this.origin).pathname;
-    const raw = await readBody(req);
-    const args = parseArgs(raw, req.headers["content-type"]);
-    if (req.method === "POST" && path.startsWith("/api/")) {
-      const method = path.slice("/api/".length);
-      const token = bearerToken(req.headers.authorization) ?? takeToken(args);
-      await this.#answer(res, method, args ?? { raw }, at, 200, () => {
-        const handler = this.#methods.get(method);
-        if (!handler) throw failure("unknown_method");
-        const caller = this.#context.workspaces.authenticate(token, method);
-        this.#faults.check(method);
-        return handler(parsed(args), caller);
-      });
-    } else if (req.method === "POST" && path.startsWith("/respond/")) {
-      const id = path.slice("/respond/".length);
-      // Slack's response_url answers failures with an HTTP error status (Bolt's respond() throws on them).
-      await this.#answer(res, "response_url", args ?? { raw }, at, 400, () => {
-        this.#faults.check("response_url");
-        return this.#responseUrls.post(id, parsed(args));
-      });
-    } else {
-      send(res, 404, slackError("not_found"));
-    }
-  }
-
-  /** Runs one call (after any delay), records it, and writes Slack's answer. */
-  async #answer(
-    res: ServerResponse,
-    method: string,
-    args: Args,
-    at: number,
-    errorStatus: number,
-    run: () => Json,
-  ): Promise<void> {
-    await this.#faults.wait(method);
-    const { status, body, headers } = settle(run, errorStatus);
-    const call: RecordedCall = { method, args, at, ok: body.ok === true };
-    if (body.ok !== true) call.error = String(body.error);
-    this.#calls.push(call);
-    const lost = body.ok === true ? this.#faults.afterStore(method) : undefined;
-    if (lost) {
-      Object.assign(call, { ok: false, error: lost.mode, failedAfterStore: lost.mode });
-      await loseAnswer(res, lost.mode, lost.body);
-      return;
-    }
-    const scopes = this.#context.workspaces.default.scopes.join(",");
-    send(res, status, body, { "x-oauth-scopes": scopes, ...headers });
-  }
+  readonly #nameOf = (id: string): string => this.#context.users.nameOf(id);
 
   /** Socket Mode's handshake: a WebSocket URL to connect to. */
   #openConnection(): Json {
@@ -345,13 +332,13 @@ class FakeSlackServer implements FakeSlack {
   }
 
   #timeoutReport(timeoutMs: number, message: string | undefined, lastError: unknown): string {
-    const recent = this.#calls.slice(-RECENT_CALLS_IN_REPORT);
+    const recent = this.calls.slice(-RECENT_CALLS_IN_REPORT);
     const lines = [
       `waitFor timed out after ${timeoutMs} ms: ${message ?? "the probe never returned a truthy value"}`,
       ...(lastError
         ? [`last probe error: ${lastError instanceof Error ? lastError.message : String(lastError)}`]
         : []),
-      `recent Slack calls (${recent.length} of ${this.#calls.length}):`,
+      `recent Slack calls (${recent.length} of ${this.calls.length}):`,
       ...recent.map((call) => `  ${this.#describeCall(call)}`),
     ];
     return lines.join("\n");
@@ -362,29 +349,6 @@ class FakeSlackServer implements FakeSlack {
     const outcome = call.ok ? "ok" : `error=${call.error}`;
     const args = JSON.stringify(call.args);
     return `${when} ${call.method} ${outcome} ${args.length > 200 ? `${args.slice(0, 200)}...` : args}`;
-  }
-}
-
-/** The answer of a call that took effect, lost the way a test asked for (see failAfterStore). */
-async function loseAnswer(
-  res: ServerResponse,
-  mode: FailAfterStoreMode,
-  body: "json" | "html",
-): Promise<void> {
-  switch (mode) {
-    case "http_500":
-      if (body === "html") {
-        res.writeHead(500, { "content-type": "text/html; charset=utf-8" });
-        res.end(ERROR_PAGE);
-      } else send(res, 500, slackError("internal_error"));
-      return;
-    case "drop_connection":
-      res.socket?.destroy();
-      return;
-    case "timeout":
-      // Never answered: the request ends when the client aborts it or close() destroys the connection.
-      await new Promise<void>((resolve) => res.once("close", () => resolve()));
-      return;
   }
 }
 

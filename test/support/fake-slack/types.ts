@@ -135,6 +135,9 @@ export interface RecordedCall {
   error?: string;
   /** Set when the call took effect (message stored, edit made...) but its answer was lost this way. */
   failedAfterStore?: FailAfterStoreMode;
+  /** The workspace whose token made the call (an org-wide install: its enterprise id). */
+  teamId?: string;
+  enterpriseId?: string;
 }
 
 export interface WaitForOptions {
@@ -159,6 +162,69 @@ export interface HumanMessageInput {
   text: string;
   thread_ts?: string;
   blocks?: unknown[];
+  /** The team the channel belongs to (see FakeSlack.authorizeInstall); default: whichever team uses it first. */
+  teamId?: string;
+}
+
+export interface UserOptions {
+  admin?: boolean;
+  /** Owners are admins too. */
+  owner?: boolean;
+  /** The primary owner is an owner and an admin too. */
+  primaryOwner?: boolean;
+  /** Only this team's tokens find the person with users.info; default: every team's. */
+  teamId?: string;
+}
+
+/** The app's OAuth credentials, as registered with Slack. */
+export interface AppRegistration {
+  clientId: string;
+  clientSecret: string;
+  /** Token rotation: bot tokens expire (`expires_in`) and come with a refresh token (`xoxe-`). */
+  tokenRotation?: boolean;
+  /** Lifetime of a rotating bot token. Default 43200 (12 hours, like Slack). */
+  accessTokenTtlSeconds?: number;
+  /**
+   * After a refresh, the earlier bot tokens answer `token_expired` this many ms later (0: at once).
+   * Default: they keep working until they expire, as on Slack.
+   */
+  rotatedTokenGraceMs?: number;
+}
+
+/** A person clicking "Allow" on the app's install page. */
+export interface InstallInput {
+  /** The team installed into; required unless isEnterpriseInstall. */
+  teamId?: string;
+  teamName?: string;
+  /** The installing user (authed_user.id). */
+  userId: string;
+  enterpriseId?: string;
+  enterpriseName?: string;
+  /** An org-wide install: keyed by enterpriseId, `team: null` in oauth.v2.access. */
+  isEnterpriseInstall?: boolean;
+  /** Bot scopes granted. Default: the bot scopes of slack-notes.md. */
+  scopes?: string[];
+  /** When given, oauth.v2.access must send the same redirect_uri (else `bad_redirect_uri`). */
+  redirectUri?: string;
+  /** The registered app to install; default the last one registered. */
+  clientId?: string;
+  /** The bot's ids in that workspace; default derived from the team id (UBOT..., BBOT...), kept on reinstall. */
+  botUserId?: string;
+  botId?: string;
+}
+
+/** An installation as the fake knows it, with its newest live tokens. */
+export interface InstallationInfo {
+  /** The team id, or the enterprise id of an org-wide install. */
+  teamId: string;
+  teamName: string;
+  enterpriseId?: string;
+  isEnterpriseInstall: boolean;
+  botUserId: string;
+  botId: string;
+  scopes: string[];
+  botToken?: string;
+  refreshToken?: string;
 }
 
 export interface RateLimitOptions {

@@ -20,6 +20,11 @@ export class Views {
     return [...this.#views.values()];
   }
 
+  /** The Home tab `userId` sees in a team: the last views.publish for them with that team's token. */
+  home(userId: string, teamId: string): StoredView | undefined {
+    return this.list().find((v) => v.user_id === userId && v.view.team_id === teamId);
+  }
+
   expireTrigger(triggerId: string): void {
     this.#expiredTriggers.add(triggerId);
   }
@@ -53,7 +58,7 @@ export class Views {
 
   #publish(args: Args, caller: Workspace): Json {
     const userId = required(args, "user_id");
-    const existing = this.list().find((v) => v.user_id === userId);
+    const existing = this.home(userId, caller.teamId);
     if (existing) checkHash(args, existing);
     const input = checkedView(args.view, "home");
     const meta = { via: "views.publish" as const, user_id: userId };
