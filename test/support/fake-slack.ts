@@ -5,9 +5,19 @@
 //
 // The implementation lives in ./fake-slack/: server.ts (start, queries, setup), store.ts (messages),
 // dispatch.ts (routing, recording, lost answers), chat.ts, reads.ts, streams.ts, views.ts, response-url.ts
-// (methods), workspaces.ts (tokens, teams), oauth.ts (oauth.v2.access), users.ts, faults.ts, render.ts.
+// (methods), workspaces.ts (tokens, teams), oauth.ts (oauth.v2.access), users.ts, faults.ts, render.ts
+// (render()), seen*.ts (seenText: what a person sees, character by character, with styles).
 
 export type { FakeSlack } from "./fake-slack/api.ts";
+export {
+  renderSeen,
+  type Seen,
+  type SeenOptions,
+  type SeenSpan,
+  seenMarkdown,
+  seenMrkdwn,
+  seenText,
+} from "./fake-slack/seen.ts";
 export { startFakeSlack } from "./fake-slack/server.ts";
 export {
   type AppRegistration,

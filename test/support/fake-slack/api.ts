@@ -1,5 +1,6 @@
 // The fake Slack as tests use it.
 
+import type { Seen } from "./seen.ts";
 import type {
   AppRegistration,
   EphemeralMessage,
@@ -117,6 +118,8 @@ export interface FakeSlack {
   seenAt(channel: string, threadTs: string, needle: string | RegExp): number | undefined;
   /** How many messages of the thread show text matching `needle` now (1 = shown exactly once). */
   timesShown(channel: string, threadTs: string, needle: string | RegExp): number;
+  /** What a person sees of one message (seenText with the fake's user names), or undefined if unknown. */
+  seen(channel: string, ts: string): Seen | undefined;
   /** The thread (or, without threadTs, the channel's top level) as plain text, as a person reads it. */
   render(channel: string, threadTs?: string): string;
   close(): Promise<void>;

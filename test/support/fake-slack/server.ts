@@ -15,6 +15,7 @@ import { OAuth } from "./oauth.ts";
 import { readMethods } from "./reads.ts";
 import { renderBlocks, renderMessages, shownText } from "./render.ts";
 import { ResponseUrls } from "./response-url.ts";
+import { renderSeen, type Seen, seenText } from "./seen.ts";
 import { MessageStore } from "./store.ts";
 import { DEFAULT_STREAM_MAX_AGE_MS, Streams } from "./streams.ts";
 import type {
@@ -211,6 +212,16 @@ class FakeSlackServer implements FakeSlack {
 
   timesShown(channel: string, threadTs: string, needle: string | RegExp): number {
     return this.thread(channel, threadTs).filter((m) => matches(shownText(m, this.#nameOf), needle)).length;
+  }
+
+  seen(channel: string, ts: string): Seen | undefined {
+    const message = this.message(channel, ts);
+    if (!message) return undefined;
+    if (!message.stream) return seenText(message, { nameOf: this.#nameOf });
+    // A stream: its markdown text, then the blocks shown under it.
+    return renderSeen([{ type: "markdown", text: message.text }, ...(message.blocks ?? [])], {
+      nameOf: this.#nameOf,
+    });
   }
 
   render(channel: string, threadTs?: string): string {
