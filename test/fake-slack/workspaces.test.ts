@@ -282,6 +282,20 @@ describe("several workspaces", () => {
     );
   });
 
+  it("posts through a response_url as the bot of the interaction's workspace", async () => {
+    await install();
+    const url = fake.responseUrl({ channel: "C0ACMEGEN", user: "U0ALEX", teamId: "T0ACME" });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ response_type: "in_channel", text: "Alex started a draft" }),
+    });
+    expect(response.status).toBe(200);
+    expect(fake.messages("C0ACMEGEN")).toMatchObject([
+      { text: "Alex started a draft", user: "UBOTACME", bot_id: "BBOTACME" },
+    ]);
+  });
+
   it("answers token_expired after expireTokens and token_revoked after revokeTokens", async () => {
     const answer = await install(ACME, true);
     const acme = clientFor(answer.access_token);

@@ -5,6 +5,7 @@ import type { FakeContext } from "./context.ts";
 import { isEphemeral, type MessageContent, messageContent, replaceContent } from "./store.ts";
 import type { EphemeralMessage, ResponseUrlContext, StoredMessage } from "./types.ts";
 import { ApiFailure, type Args, flag, type Json, str } from "./wire.ts";
+import type { Workspace } from "./workspaces.ts";
 
 const RESPONSE_URL_MAX_USES = 5;
 
@@ -29,8 +30,8 @@ export class ResponseUrls {
     if (target.uses >= RESPONSE_URL_MAX_USES) throw new ApiFailure(slackError("used_url"), 404);
     target.uses += 1;
     const { context } = target;
-    const { store, ids, workspaces } = this.#context;
-    const bot = workspaces.default;
+    const { store, ids } = this.#context;
+    const bot = this.#bot(context);
     if (flag(args, "delete_original")) {
       const original = this.#original(context);
       if (original) original.deleted = true;
@@ -56,6 +57,11 @@ export class ResponseUrls {
     return { ok: true };
   }
 
+  #bot(context: ResponseUrlContext): Workspace {
+    const { workspaces } = this.#context;
+    return (context.teamId ? workspaces.get(context.teamId) : undefined) ?? workspaces.default;
+  }
+
   /** The message a response_url's interaction came from, in the channel or among the ephemerals. */
   #original(context: ResponseUrlContext): StoredMessage | EphemeralMessage | undefined {
     const { channel, messageTs } = context;
@@ -66,7 +72,7 @@ export class ResponseUrls {
 
   #postInChannel(context: ResponseUrlContext, args: Args, content: MessageContent): void {
     if (!context.channel) throw new ApiFailure(slackError("channel_not_found"), 404);
-    const bot = this.#context.workspaces.default;
+    const bot = this.#bot(context);
     this.#context.store.store(
       {
         channel: context.channel,

@@ -4,7 +4,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import { slackError } from "../block-kit-limits.ts";
 import type { FakeSlack } from "./api.ts";
 import { chatMethods } from "./chat.ts";
@@ -39,10 +38,9 @@ import type {
 } from "./types.ts";
 import { Users } from "./users.ts";
 import { Views } from "./views.ts";
+import { waitFor } from "./wait.ts";
 import { ApiFailure, failure, type Json, Sequence } from "./wire.ts";
 import { Workspaces } from "./workspaces.ts";
-
-const RECENT_CALLS_IN_REPORT = 20;
 
 export async function startFakeSlack(options: FakeSlackOptions = {}): Promise<FakeSlack> {
   const server = createServer();
@@ -201,9 +199,10 @@ class FakeSlackServer implements FakeSlack {
   }
 
   seenAt(channel: string, threadTs: string, needle: string | RegExp): number | undefined {
-    const times = this.#context.store
+    const everShown = this.#context.store
       .all(channel)
-      .filter((m) => m.ts === threadTs || m.thread_ts === threadTs)
+      .filter((m) => m.ts === threadTs || m.thread_ts === threadTs);
+    const times = everShown
       .flatMap((m) => this.#context.store.shown(m))
       .filter((version) => matches(shownText(version, this.#nameOf), needle))
       .map((version) => version.at);
@@ -307,20 +306,8 @@ class FakeSlackServer implements FakeSlack {
 
   // ---- waiting and closing -------------------------------------------------------------------------
 
-  async waitFor<T>(probe: () => T | undefined | null | false, options: WaitForOptions = {}): Promise<T> {
-    const { timeoutMs = 5000, intervalMs = 10, message } = options;
-    const deadline = performance.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const value = probe();
-        if (value) return value;
-      } catch (error) {
-        lastError = error;
-      }
-      if (performance.now() >= deadline) throw new Error(this.#timeoutReport(timeoutMs, message, lastError));
-      await sleep(intervalMs);
-    }
+  waitFor<T>(probe: () => T | undefined | null | false, options: WaitForOptions = {}): Promise<T> {
+    return waitFor(probe, options, { calls: this.calls, startedAt: this.#startedAt });
   }
 
   close(): Promise<void> {
@@ -340,26 +327,6 @@ class FakeSlackServer implements FakeSlack {
   #openConnection(): Json {
     const url = this.socketModeUrl ?? "wss://wss.fake.slack.test/link/";
     return { ok: true, url: `${url}?ticket=${this.#context.ids.next()}&app_id=${this.appId}` };
-  }
-
-  #timeoutReport(timeoutMs: number, message: string | undefined, lastError: unknown): string {
-    const recent = this.calls.slice(-RECENT_CALLS_IN_REPORT);
-    const lines = [
-      `waitFor timed out after ${timeoutMs} ms: ${message ?? "the probe never returned a truthy value"}`,
-      ...(lastError
-        ? [`last probe error: ${lastError instanceof Error ? lastError.message : String(lastError)}`]
-        : []),
-      `recent Slack calls (${recent.length} of ${this.calls.length}):`,
-      ...recent.map((call) => `  ${this.#describeCall(call)}`),
-    ];
-    return lines.join("\n");
-  }
-
-  #describeCall(call: RecordedCall): string {
-    const when = `+${Math.round(call.at - this.#startedAt)}ms`;
-    const outcome = call.ok ? "ok" : `error=${call.error}`;
-    const args = JSON.stringify(call.args);
-    return `${when} ${call.method} ${outcome} ${args.length > 200 ? `${args.slice(0, 200)}...` : args}`;
   }
 }
 

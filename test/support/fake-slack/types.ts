@@ -154,6 +154,8 @@ export interface ResponseUrlContext {
   /** The message the interaction came from: target of replace_original / delete_original. */
   messageTs?: string;
   threadTs?: string;
+  /** The workspace of the interaction: whose bot posts and edits. Default: the default workspace. */
+  teamId?: string;
 }
 
 export interface HumanMessageInput {
