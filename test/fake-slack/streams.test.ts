@@ -140,6 +140,16 @@ describe("streaming and the thread status", () => {
     expect(fake.currentStatus(CHANNEL, root.ts)).toBe("is drafting...");
     await client.chat.appendStream({ channel: CHANNEL, ts, markdown_text: "B" });
     expect(fake.currentStatus(CHANNEL, root.ts)).toBe("");
+    // A status set after that stays through later appends, until the stop.
+    await client.assistant.threads.setStatus({
+      channel_id: CHANNEL,
+      thread_ts: root.ts,
+      status: "is checking...",
+    });
+    await client.chat.appendStream({ channel: CHANNEL, ts, markdown_text: "C" });
+    expect(fake.currentStatus(CHANNEL, root.ts)).toBe("is checking...");
+    await client.chat.stopStream({ channel: CHANNEL, ts });
+    expect(fake.currentStatus(CHANNEL, root.ts)).toBe("");
   });
 
   it("clears it on the stop when nothing was appended", async () => {

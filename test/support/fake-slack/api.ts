@@ -27,8 +27,11 @@ export interface FakeSlack {
   readonly url: string;
   /** "http://127.0.0.1:PORT". */
   readonly origin: string;
+  /** The default workspace's bot token: works from the start, never expires (unless expireTokens/revokeTokens). */
   readonly token: string;
+  /** The app-level token (xapp-) for apps.connections.open. */
   readonly appToken: string;
+  /** The default workspace and its bot's ids (other installations: installation(teamId)). */
   readonly teamId: string;
   readonly botUserId: string;
   readonly botId: string;
@@ -54,7 +57,10 @@ export interface FakeSlack {
   renderHome(userId: string, teamId?: string): string;
   /** Every assistant.threads.setStatus for a thread, in order. */
   statuses(channel: string, threadTs: string): StatusUpdate[];
-  /** The status a person sees under the thread now: "" once cleared or after the bot posted a reply. */
+  /**
+   * The status a person sees under the thread now: "" once cleared, after the bot posted a reply, or after a
+   * stream's first append or its stop.
+   */
   currentStatus(channel: string, threadTs: string): string;
   reactions(channel: string, ts: string): Reaction[];
 
@@ -70,7 +76,11 @@ export interface FakeSlack {
   /** A fresh response_url served by the fake (up to 5 posts, like Slack's). */
   responseUrl(context?: ResponseUrlContext): string;
 
-  // ---- several workspaces (the default one and its token always exist) ----
+  // ---- several workspaces ----
+  // The default workspace and its token always exist. Every call is made with one workspace's token
+  // (RecordedCall.teamId) and acts as that workspace's bot. Channel ids are global, as in Slack: a channel
+  // belongs to the team that first uses it (addHumanMessage with a teamId, or a bot call), and another team's
+  // token gets `channel_not_found` there; org-wide installs reach every channel.
   /** Registers the app's OAuth client credentials (and token rotation) for oauth.v2.access. */
   registerApp(app: AppRegistration): void;
   /**

@@ -93,6 +93,7 @@ export class Streams {
           ...(recipientUser ? { recipient_user_id: recipientUser } : {}),
           ...(recipientTeam ? { recipient_team_id: recipientTeam } : {}),
           chunks: delta.chunks,
+          appends: 0,
           startedAt: now,
           lastActivityAt: now,
         },
@@ -150,8 +151,10 @@ export class Streams {
     message.text += delta.text;
     stream.chunks.push(...delta.chunks);
     stream.lastActivityAt = performance.now();
-    // The first append (or the stop) clears the thread's status, like a posted reply.
-    if (message.thread_ts) this.#context.store.clearStatus(message.channel, message.thread_ts);
+    if (via === "chat.appendStream") stream.appends += 1;
+    // The first append (or the stop) clears the thread's status, like a posted reply; later appends do not.
+    const clears = via === "chat.stopStream" || stream.appends === 1;
+    if (clears && message.thread_ts) this.#context.store.clearStatus(message.channel, message.thread_ts);
     this.#context.store.recordShown(message, via);
   }
 }

@@ -64,6 +64,8 @@ export interface StreamInfo {
   recipient_team_id?: string;
   /** Chunks other than markdown_text (task_update, plan_update, blocks...), kept as sent. */
   chunks: unknown[];
+  /** How many chat.appendStream calls it took. */
+  appends: number;
   /** performance.now() of the start and of the last start/append/stop. */
   startedAt: number;
   lastActivityAt: number;
