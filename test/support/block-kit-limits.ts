@@ -14,6 +14,10 @@ export const BLOCK_KIT_LIMITS = {
   sectionFieldText: 2000,
   headerText: 150,
   markdownText: 12_000,
+  /** chat.startStream/appendStream/stopStream: markdown_text (or markdown chunks) of one call. */
+  streamMarkdownText: 12_000,
+  /** The whole text of one streamed message (the fake's choice, like a markdown block; Slack documents none). */
+  streamTotalText: 12_000,
   buttonText: 75,
   buttonValue: 2000,
   url: 3000,
@@ -23,6 +27,9 @@ export const BLOCK_KIT_LIMITS = {
   externalId: 255,
   actionsElements: 25,
   contextElements: 10,
+  /** context_actions block: feedback_buttons / icon_button elements. */
+  contextActionsElements: 5,
+  accessibilityLabel: 75,
   overflowOptionsMin: 2,
   overflowOptionsMax: 5,
   selectOptions: 100,
@@ -84,7 +91,7 @@ export function validateMessage(payload: MessagePayload): SlackErrorBody | undef
   if (!Array.isArray(blocks)) {
     return slackError("invalid_blocks_format", ["[ERROR] must provide an array [json-pointer:/blocks]"]);
   }
-  const checker = new BlockChecker();
+  const checker = new BlockChecker("message");
   checker.blocks(blocks, "/blocks", L.messageBlocks);
   if (checker.errors.length > 0) return slackError("invalid_blocks", checker.errors);
   const total = totalText(blocks);
@@ -102,7 +109,7 @@ export function validateMessage(payload: MessagePayload): SlackErrorBody | undef
  */
 export function validateView(view: unknown): SlackErrorBody | undefined {
   if (!isObject(view)) return slackError("invalid_arguments", ["[ERROR] missing required field: view"]);
-  const checker = new BlockChecker();
+  const checker = new BlockChecker("view");
   checker.viewFields(view);
   checker.blocks(view.blocks, "/view/blocks", L.viewBlocks);
   return checker.errors.length > 0 ? slackError("invalid_arguments", checker.errors) : undefined;
@@ -157,7 +164,10 @@ const INPUT_ELEMENTS = new Set([
   "rich_text_input",
   "file_input",
 ]);
+const CONTEXT_ACTIONS_ELEMENTS = new Set(["feedback_buttons", "icon_button"]);
 const TEXT_TYPES = new Set(["plain_text", "mrkdwn"]);
+/** Blocks Slack accepts in messages only (not in modals or Home tabs). */
+const MESSAGE_ONLY_BLOCKS = new Set(["context_actions"]);
 
 const RICH_TEXT_CONTAINERS = new Set([
   "rich_text_section",
@@ -194,8 +204,13 @@ interface StringRule {
 /** Walks blocks and views, collecting every problem with its JSON pointer (Slack reports them together). */
 class BlockChecker {
   readonly errors: string[] = [];
+  readonly #surface: "message" | "view";
   readonly #blockIds = new Set<string>();
   readonly #actionIds = new Set<string>();
+
+  constructor(surface: "message" | "view") {
+    this.#surface = surface;
+  }
 
   fail(pointer: string, message: string): void {
     this.errors.push(`[ERROR] ${message} [json-pointer:${pointer}]`);
@@ -235,7 +250,9 @@ class BlockChecker {
     }
     this.id(block.block_id, `${at}/block_id`, this.#blockIds, L.blockId);
     const check = typeof block.type === "string" ? BLOCK_CHECKS[block.type] : undefined;
-    if (check) check(this, block, at);
+    if (this.#surface === "view" && MESSAGE_ONLY_BLOCKS.has(String(block.type))) {
+      this.fail(`${at}/type`, `block type ${JSON.stringify(block.type)} is only allowed in messages`);
+    } else if (check) check(this, block, at);
     else this.fail(`${at}/type`, `unsupported block type ${JSON.stringify(block.type)}`);
   }
 
@@ -402,6 +419,11 @@ const BLOCK_CHECKS: Record<string, Check> = {
       } else c.fail(`${pointer}/type`, "context elements must be image, plain_text or mrkdwn");
     });
   },
+  context_actions(c, block, at) {
+    c.items(block.elements, `${at}/elements`, 1, L.contextActionsElements).forEach((element, index) => {
+      c.element(element, `${at}/elements/${index}`, CONTEXT_ACTIONS_ELEMENTS);
+    });
+  },
   input(c, block, at) {
     c.text(block.label, `${at}/label`, { max: L.inputLabel, plainOnly: true });
     c.text(block.hint, `${at}/hint`, { max: L.inputHint, plainOnly: true, required: false });
@@ -452,6 +474,34 @@ const ELEMENT_CHECKS: Record<string, Check | undefined> = {
     });
   },
   image: checkImage,
+  feedback_buttons(c, element, at) {
+    for (const key of ["positive_button", "negative_button"]) {
+      const button = element[key];
+      if (button === undefined) c.missing(`${at}/${key}`);
+      else if (!isObject(button)) c.fail(`${at}/${key}`, "must provide an object");
+      else {
+        c.text(button.text, `${at}/${key}/text`, { max: L.buttonText, plainOnly: true });
+        c.string(button.value, `${at}/${key}/value`, { max: L.buttonValue, required: true, nonEmpty: true });
+        c.string(button.accessibility_label, `${at}/${key}/accessibility_label`, {
+          max: L.accessibilityLabel,
+        });
+      }
+    }
+  },
+  icon_button(c, element, at) {
+    c.string(element.icon, `${at}/icon`, { max: L.actionId, required: true, nonEmpty: true });
+    c.text(element.text, `${at}/text`, { max: L.buttonText, plainOnly: true });
+    c.string(element.value, `${at}/value`, { max: L.buttonValue });
+    c.string(element.accessibility_label, `${at}/accessibility_label`, { max: L.accessibilityLabel });
+    const visibleTo = element.visible_to_user_ids;
+    if (
+      visibleTo !== undefined &&
+      !(Array.isArray(visibleTo) && visibleTo.every((id) => typeof id === "string"))
+    ) {
+      c.fail(`${at}/visible_to_user_ids`, "must provide an array of strings");
+    }
+    c.confirm(element.confirm, `${at}/confirm`);
+  },
 };
 
 function checkStaticSelect(c: BlockChecker, element: Json, at: string): void {
