@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SEED } from "../emulator/seed.ts";
 import { type Emulator, startEmulator } from "../emulator/server.ts";
-import { createSqliteStore } from "../src/drafting/sqlite-store.ts";
 import type { NewThread } from "../src/drafting/store.ts";
+import { createSqliteStore } from "../src/store/sqlite/store.ts";
 import { type FakeSlack, startFakeSlack } from "../test/support/fake-slack.ts";
 import { fakesEnv, SIGNING_SECRET } from "../test/support/harness.ts";
 import {

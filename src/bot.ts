@@ -1,37 +1,42 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
 import type { RetryOptions } from "@slack/web-api";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { createDraftingService, type DraftingService } from "./drafting/drafting-service.ts";
-import type { OutcomeSink } from "./drafting/outcomes.ts";
 import { createTriggerRunSubscriber } from "./drafting/realtime.ts";
-import { openStore } from "./drafting/sqlite-store.ts";
-import type { DraftStore } from "./drafting/store.ts";
 import type { Logger } from "./logger.ts";
 import { createHttpServer, type HttpServer } from "./ops/http-server.ts";
 import { createPuffleClient, type PuffleClient } from "./puffle/client.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
+import { createSlackOutput } from "./slack/output.ts";
+import { openStore, type Store } from "./store/index.ts";
 
 /**
- * The composition root: config -> store -> Puffle client -> drafting -> Slack app. main.ts
- * runs it for real; tests and the benchmark run the same thing against local fakes.
+ * The composition root: config -> store -> Puffle client -> Slack output -> drafting -> Slack app.
+ * main.ts runs it for real; tests and the benchmark run the same thing against local fakes.
  */
 export interface Bot {
   config: Config;
-  store: DraftStore;
+  store: Store;
   puffle: PuffleClient;
   drafting: DraftingService;
   slack: SlackApp;
   http: HttpServer;
   /** The HTTP port the process listens on (Slack's requests in HTTP mode, health checks in both). */
   port: number;
-  /** Graceful stop: no new events, loops stopped (turns stay in the store), everything closed. */
+  /** This process's name among replicas (in leases and logs). */
+  replicaId: string;
+  /** Resolves when no delivery, turn or Slack write is in progress (tests). */
+  idle(): Promise<void>;
+  /** Graceful stop: no new events, loops stopped and threads handed over (turns stay in the store). */
   stop(): Promise<void>;
 }
 
 export interface BotOptions {
   logger: Logger;
   clock?: Clock;
-  /** Slack Web API retries (tests: short). */
+  /** Slack Web API retries of the listeners' client (tests: short). */
   slackRetryConfig?: RetryOptions;
   minEditIntervalMs?: number;
   /** Puffle retry timing (tests: short). */
@@ -40,15 +45,23 @@ export interface BotOptions {
   pollMode?: "learned" | "fixed";
   /** The process's HTTP server when the caller started it already (main.ts, to answer /healthz at once). */
   http?: HttpServer;
+  /** Overrides the generated replica name (tests). */
+  replicaId?: string;
+}
+
+/** host:pid:random, unique among replicas, readable in logs. */
+function newReplicaId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
 }
 
 export async function startBot(config: Config, options: BotOptions): Promise<Bot> {
-  const { logger } = options;
   const clock = options.clock ?? systemClock;
+  const replicaId = options.replicaId ?? newReplicaId();
+  const logger = options.logger.child({ replica: replicaId });
   const http = options.http ?? createHttpServer({ logger: logger.child({ component: "http" }) });
   if (config.slack.mode === "http") http.expect("/slack/events");
   const port = http.port ?? (await http.listen(config.port));
-  let store: DraftStore;
+  let store: Store;
   try {
     store = await openStore(config.databaseUrl);
   } catch (error) {
@@ -62,15 +75,19 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     clock,
     ...(options.puffleRetry ? { retry: options.puffleRetry } : {}),
   });
-  // The presenter needs the drafting service and the drafting service needs somewhere to send
-  // outcomes: the sink is wired once both exist.
-  let sink: OutcomeSink = () => {};
+  const output = createSlackOutput({
+    config,
+    logger,
+    clock,
+    messages: store,
+    minEditIntervalMs: options.minEditIntervalMs,
+  });
   const drafting = createDraftingService({
     store,
     puffle,
     clock,
     logger,
-    emit: (outcome) => sink(outcome),
+    emit: output.presenter.handle,
     pollIntervalMs: config.pollIntervalMs,
     turnTimeoutMs: config.turnTimeoutMs,
     subscriber: config.triggerApiUrl
@@ -81,16 +98,19 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       : undefined,
     defaultStep: config.puffle.defaultStep,
     pollMode: options.pollMode ?? "learned",
+    replicaId,
+    leaseTtlMs: config.leaseTtlMs,
   });
   let slack: SlackApp;
   try {
     slack = await createSlackApp({
       config,
       drafting,
+      output,
+      messages: store,
       logger,
       clock,
       ...(options.slackRetryConfig ? { retryConfig: options.slackRetryConfig } : {}),
-      ...(options.minEditIntervalMs === undefined ? {} : { minEditIntervalMs: options.minEditIntervalMs }),
     });
   } catch (error) {
     await puffle.close();
@@ -98,15 +118,14 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     if (!options.http) await http.close();
     throw error;
   }
-  sink = slack.presenter.handle;
   if (config.slack.mode === "http") http.route("POST", "/slack/events", slack.receiver.handleHttp);
   await slack.start();
+  const taken = await drafting.start();
+  if (taken > 0) logger.info({ threads: taken }, "turns.resumed");
   http.setReadiness(async () => {
     await store.getThreadById(0);
     return true;
   });
-  const resumed = await drafting.resume();
-  if (resumed > 0) logger.info({ threads: resumed }, "turns.resumed");
   const pruner = setInterval(
     () => {
       store.pruneDeliveries(clock.now()).catch((error: unknown) => {
@@ -126,6 +145,16 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     slack,
     http,
     port,
+    replicaId,
+    async idle() {
+      // Each step can start work in the next: loop until all are quiet at once.
+      for (let round = 0; round < 50; round++) {
+        await slack.idle();
+        await drafting.idle();
+        await output.presenter.idle();
+        if (!drafting.busy() && !slack.busy()) return;
+      }
+    },
     stop() {
       stopping ??= (async () => {
         clearInterval(pruner);
@@ -136,7 +165,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
           .stop()
           .catch((error: unknown) => logger.warn({ err: (error as Error).message }, "slack.stop_failed"));
         await drafting.stop();
-        await slack.presenter.close();
+        await output.presenter.close();
         await puffle.close();
         await store.close();
       })();

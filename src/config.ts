@@ -83,8 +83,10 @@ const envSchema = z.object({
       .string()
       .trim()
       .refine(
-        (value) => value.startsWith("sqlite:") && value.length > "sqlite:".length,
-        "must be sqlite:<path> (e.g. sqlite:./data/puffle-drafter.db) or sqlite::memory:",
+        (value) =>
+          (value.startsWith("sqlite:") && value.length > "sqlite:".length) ||
+          /^postgres(ql)?:\/\/[^/]/i.test(value),
+        "must be sqlite:<path> (e.g. sqlite:./data/puffle-drafter.db), sqlite::memory:, or postgres://user:password@host:5432/db for several replicas",
       )
       .default("sqlite:./data/puffle-drafter.db"),
   ),
@@ -94,6 +96,7 @@ const envSchema = z.object({
   ),
   POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, integer("milliseconds", 50, 60_000).default(2000)),
   TURN_TIMEOUT_MS: z.preprocess(emptyToUndefined, integer("milliseconds", 1000, 3_600_000).default(300_000)),
+  LEASE_TTL_MS: z.preprocess(emptyToUndefined, integer("milliseconds", 1000, 600_000).default(15_000)),
   ALLOWED_CHANNEL_IDS: optional(
     z
       .string()
@@ -130,6 +133,8 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   pollIntervalMs: number;
   turnTimeoutMs: number;
+  /** How long a replica's hold on a thread lasts without renewal. */
+  leaseTtlMs: number;
   allowedChannelIds: ReadonlySet<string> | undefined;
 }
 
@@ -176,6 +181,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logLevel: e.LOG_LEVEL,
     pollIntervalMs: e.POLL_INTERVAL_MS,
     turnTimeoutMs: e.TURN_TIMEOUT_MS,
+    leaseTtlMs: e.LEASE_TTL_MS,
     allowedChannelIds: e.ALLOWED_CHANNEL_IDS?.length ? new Set(e.ALLOWED_CHANNEL_IDS) : undefined,
   };
 }

@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.ts";
+import { type Clock, sleep } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { PuffleClient } from "../puffle/client.ts";
 import { CONTRACT } from "../puffle/contract.ts";
@@ -6,6 +6,7 @@ import { isPuffleError } from "../puffle/errors.ts";
 import type { Campaign, SequenceNode } from "../puffle/schemas.ts";
 import { type CampaignContext, createCampaignContext, draftViewOf, stepLabel } from "./campaign-context.ts";
 import { type DraftView, draftHashOf } from "./draft-view.ts";
+import { createLeaseKeeper, type HeldLease } from "./leases.ts";
 import type { Author, OutcomeSink } from "./outcomes.ts";
 import { createDurationModel, type DurationModel } from "./poll-schedule.ts";
 import type { RunSubscriber } from "./realtime.ts";
@@ -43,6 +44,14 @@ export interface DraftingServiceOptions {
   durations?: DurationModel;
   /** The benchmark's baseline: a plain fixed poller. */
   pollMode?: "learned" | "fixed";
+  /** This process among the replicas sharing the store (leases are held in its name). */
+  replicaId: string;
+  /** A thread's lease lapses this long after its last renewal (LEASE_TTL_MS). */
+  leaseTtlMs: number;
+  /** How often to look for threads no replica drives; default min(2 s, a third of the lease). */
+  sweepMs?: number;
+  /** A thread taken over from a replica that stopped (for the metrics). */
+  onTakeover?: (threadId: number) => void;
 }
 
 /**
@@ -67,6 +76,9 @@ export interface StepOption {
   label: string;
 }
 
+/** How long an edit waits for a driver that is only showing a finished result. */
+const LEASE_WAIT_MS = 3000;
+
 export function createDraftingService(options: DraftingServiceOptions) {
   const { store, puffle, clock } = options;
   const logger = options.logger.child({ component: "drafting" });
@@ -82,17 +94,62 @@ export function createDraftingService(options: DraftingServiceOptions) {
     durations: options.durations ?? createDurationModel(),
     pollMode: options.pollMode ?? "learned",
   });
+  const leases = createLeaseKeeper({
+    store,
+    owner: options.replicaId,
+    ttlMs: options.leaseTtlMs,
+    clock,
+    logger: options.logger.child({ component: "leases" }),
+    ...(options.onTakeover ? { onTakeover: options.onTakeover } : {}),
+  });
   const engine = createTurnEngine({
     store,
     puffle,
     watcher,
     campaigns,
     clock,
+    leases,
     logger: options.logger.child({ component: "engine" }),
     emit: options.emit,
     turnTimeoutMs: options.turnTimeoutMs,
     examplesTimeoutMs: options.examplesTimeoutMs ?? options.turnTimeoutMs * 2,
+    sweepMs: options.sweepMs ?? Math.min(2000, Math.max(100, Math.round(options.leaseTtlMs / 3))),
   });
+
+  /**
+   * The thread's lease for work outside a turn. When Puffle is done and the thread's driver is only
+   * showing the result, that takes a moment: wait for it rather than refuse.
+   */
+  async function acquireSoon(threadId: number): Promise<HeldLease | undefined> {
+    const deadline = clock.now() + LEASE_WAIT_MS;
+    for (;;) {
+      if (!engine.isBusy(threadId)) {
+        const lease = await leases.acquire(threadId);
+        if (lease) return lease;
+      }
+      if (clock.now() >= deadline || (await hasActiveTask(threadId))) return undefined;
+      await sleep(clock, 50);
+    }
+  }
+
+  /**
+   * Runs `work` holding the thread's lease, for changes made outside a turn (an edit, a save): answers
+   * undefined when another replica (or this one) is driving the thread right now.
+   */
+  async function withLease<T>(
+    threadId: number,
+    work: (lease: HeldLease) => Promise<T>,
+  ): Promise<T | undefined> {
+    const lease = await acquireSoon(threadId);
+    if (!lease) return undefined;
+    try {
+      return await work(lease);
+    } finally {
+      await leases.release(lease);
+      // Work recorded meanwhile (a message while the edit ran) finds a driver.
+      engine.wake(threadId);
+    }
+  }
 
   /** True while a task of this thread runs (or may run): new messages wait behind it. */
   async function hasActiveTask(threadId: number) {
@@ -100,18 +157,10 @@ export function createDraftingService(options: DraftingServiceOptions) {
     return open.some(isRunning);
   }
 
+  /** A recorded turn: whichever replica drives the thread is woken (it shows the turn queued if a task runs). */
   async function accept(thread: ThreadRecord, turn: TurnRecord): Promise<Accepted> {
     const queued = await hasActiveTask(thread.id);
-    if (queued) {
-      await options.emit({
-        type: "queued",
-        reason: "behind_current_task",
-        thread,
-        turnIds: [turn.id],
-        kind: turn.kind,
-      });
-    }
-    engine.kick(thread.id);
+    engine.wake(thread.id);
     return { status: "accepted", thread, turn, queued };
   }
 
@@ -184,7 +233,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
         "thread.started",
       );
       if (!input.step) return { status: "needs_step", thread: created.thread, turn: created.turn };
-      engine.kick(created.thread.id);
+      engine.wake(created.thread.id);
       return { status: "accepted", thread: created.thread, turn: created.turn, queued: false };
     },
 
@@ -199,7 +248,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
       if (thread.sessionId || hasStep(thread)) return { status: "refused", reason: "already_started" };
       await store.updateThread(thread.id, { campaignId: input.step.campaignId, nodeId: input.step.nodeId });
       logger.info({ threadId: thread.id, ...input.step, by: input.author.id }, "thread.step_chosen");
-      engine.kick(thread.id);
+      engine.wake(thread.id);
       return { status: "accepted", thread: { ...thread, ...input.step } };
     },
 
@@ -275,25 +324,43 @@ export function createDraftingService(options: DraftingServiceOptions) {
       subject: string | null;
       body: string | null;
     }): Promise<
-      | { status: "saved"; thread: ThreadRecord; draft: DraftView }
-      | Refused<"not_mapped" | "busy" | "nothing_changed">
+      { status: "saved"; thread: ThreadRecord } | Refused<"not_mapped" | "busy" | "nothing_changed">
     > {
       const thread = await draftedThread(input.thread);
       if (!thread) return { status: "refused", reason: "not_mapped" };
       if (input.subject === null && input.body === null)
         return { status: "refused", reason: "nothing_changed" };
-      const session = await idleSession(thread);
-      if (!session) return { status: "refused", reason: "busy" };
-      const saved = await puffle.patchSession(thread.sessionId, {
-        ...(input.subject === null ? {} : { draft_subject: input.subject }),
-        ...(input.body === null ? {} : { draft_body: input.body }),
+      const edited = await withLease(thread.id, async (lease) => {
+        const session = await idleSession(thread);
+        if (!session) return undefined;
+        lease.assertHeld();
+        const saved = await puffle.patchSession(thread.sessionId, {
+          ...(input.subject === null ? {} : { draft_subject: input.subject }),
+          ...(input.body === null ? {} : { draft_body: input.body }),
+        });
+        await store.updateThread(
+          thread.id,
+          { draftHash: draftHashOf(saved), messageCount: saved.messages?.length ?? thread.messageCount },
+          lease,
+        );
+        logger.info(
+          { threadId: thread.id, sessionId: thread.sessionId, by: input.author.id },
+          "draft.edited",
+        );
+        // The new card is shown under the same lease.
+        await options.emit({
+          type: "edited",
+          thread,
+          turnIds: [],
+          kind: "chat",
+          fence: lease,
+          draft: await draftViewOf(campaigns, thread, saved),
+          requestedBy: [input.author],
+          editId: `${thread.id}:${clock.now()}`,
+        });
+        return thread;
       });
-      await store.updateThread(thread.id, {
-        draftHash: draftHashOf(saved),
-        messageCount: saved.messages?.length ?? thread.messageCount,
-      });
-      logger.info({ threadId: thread.id, sessionId: thread.sessionId, by: input.author.id }, "draft.edited");
-      return { status: "saved", thread, draft: await draftViewOf(campaigns, thread, saved) };
+      return edited ? { status: "saved", thread: edited } : { status: "refused", reason: "busy" };
     },
 
     /** Writes the draft to the campaign step: email steps of draft campaigns only. */
@@ -319,6 +386,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
           detail: snapshot.campaign.status ?? undefined,
         };
       }
+      // The campaign's step is written, not the thread or its session: no lease needed, only an idle session.
       const session = await idleSession(thread);
       if (!session) return { status: "refused", reason: "busy" };
       if (!session.draft_subject && !session.draft_body) return { status: "refused", reason: "no_draft" };
@@ -466,40 +534,13 @@ export function createDraftingService(options: DraftingServiceOptions) {
       return store.listTurns(threadId, states);
     },
 
-    /** The Slack layer records which status message shows these turns, to edit it in place. */
-    noteStatusMessage(turnIds: readonly number[], ts: string | null) {
-      return store.updateTurns(turnIds, { statusMessageTs: ts });
-    },
-
-    /**
-     * Records a newly posted draft card and its message payload; returns the card it replaces
-     * (to be marked superseded).
-     */
-    async noteCard(
-      threadId: number,
-      card: { ts: string; revision: number; payload: string },
-    ): Promise<{ previousTs: string | null; previousPayload: string | null; previousRevision: number }> {
-      const thread = await store.getThreadById(threadId);
-      await store.updateThread(threadId, {
-        cardMessageTs: card.ts,
-        cardRevision: card.revision,
-        cardPayload: card.payload,
-      });
-      return {
-        previousTs: thread?.cardMessageTs ?? null,
-        previousPayload: thread?.cardPayload ?? null,
-        previousRevision: thread?.cardRevision ?? 0,
-      };
-    },
-
-    /** The revision the next draft card gets: the Slack layer renders it into the buttons before posting. */
-    async nextCardRevision(threadId: number): Promise<number> {
-      return ((await store.getThreadById(threadId))?.cardRevision ?? 0) + 1;
-    },
-
-    resume: engine.resume,
+    /** This replica's name in leases and logs. */
+    replicaId: options.replicaId,
+    /** Starts driving: wake-ups, the sweep, and every thread with open work no replica drives. */
+    start: engine.start,
     stop: engine.stop,
     idle: engine.idle,
+    busy: engine.busy,
   };
 }
 

@@ -23,21 +23,44 @@ export type FailureCode =
   /** Something unexpected on our side (logged with details). */
   | "internal";
 
+/**
+ * The lease the outcome was produced under. The Slack layer checks it before each write: a replica
+ * that lost the thread to another one shows nothing more of it.
+ */
+export interface Fence {
+  readonly held: boolean;
+  /** Throws when the lease is lost. */
+  assertHeld(): void;
+}
+
 interface OutcomeBase {
   thread: ThreadRecord;
   turnIds: number[];
   kind: TurnKind;
+  fence: Fence;
+}
+
+/** A message waiting to be sent, as the thread's status shows it. */
+export interface WaitingTurn {
+  id: number;
+  author: Author;
 }
 
 export type TurnOutcome =
-  /** Waiting: behind our own running task, or Puffle answered 409 busy. */
-  | (OutcomeBase & { type: "queued"; reason: "behind_current_task" | "session_busy" })
+  /** Waiting: behind our own running task, or Puffle answered 409 busy. `waiting`: every message waiting now. */
+  | (OutcomeBase & {
+      type: "queued";
+      reason: "behind_current_task" | "session_busy";
+      waiting: WaitingTurn[];
+    })
   /** Puffle accepted the turn and the task runs. */
   | (OutcomeBase & {
       type: "dispatched";
       turnNumber: number;
       leadCount: number | null;
       requestedBy: Author[];
+      /** Messages that did not fit in this batch and wait for the next one. */
+      stillWaiting: WaitingTurn[];
     })
   /** The realtime feed reported a run status change. */
   | (OutcomeBase & { type: "progress"; runStatus: string })
@@ -64,6 +87,8 @@ export type TurnOutcome =
    * Puffle returned a session already mapped to another thread: the turns moved there.
    * `thread` is the thread that now holds them; `from` is where the message was written.
    */
-  | (OutcomeBase & { type: "moved"; from: ThreadRecord });
+  | (OutcomeBase & { type: "moved"; from: ThreadRecord })
+  /** Someone edited the draft by hand (no turn): a new card shows it. */
+  | (OutcomeBase & { type: "edited"; draft: DraftView; requestedBy: Author[]; editId: string });
 
 export type OutcomeSink = (outcome: TurnOutcome) => void | Promise<void>;

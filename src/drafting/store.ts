@@ -1,6 +1,7 @@
 /**
- * The drafting store port. The embedded implementation is SQLite (sqlite-store.ts); any other
- * (Postgres will come) must pass the shared contract suite in test/contract/.
+ * The drafting store port: threads, turns, delivery keys, saved choices, and what several replicas
+ * need to share them (leases, fenced writes, wake-ups). Implementations live in src/store/ (SQLite,
+ * PostgreSQL) and pass the shared contract suite in test/contract/.
  *
  * Everything is async so that a networked database fits the same shape.
  */
@@ -27,13 +28,6 @@ export interface ThreadRecord extends ThreadRef {
   nodeId: string | null;
   startedBy: string;
   createdAt: number;
-  /** Slack ts of the thread's status message, which is edited in place. */
-  statusMessageTs: string | null;
-  /** Slack ts of the latest draft card and its revision number (stale-click check). */
-  cardMessageTs: string | null;
-  cardRevision: number;
-  /** The latest card's message as posted (JSON), so it can be re-rendered as superseded. */
-  cardPayload: string | null;
   /** Fingerprint of the skeleton + subject + body last shown, to tell whether the draft changed. */
   draftHash: string | null;
   /** Chat turns dispatched so far in this thread ("turn 3"). */
@@ -43,19 +37,7 @@ export interface ThreadRecord extends ThreadRef {
 }
 
 export type ThreadPatch = Partial<
-  Pick<
-    ThreadRecord,
-    | "sessionId"
-    | "statusMessageTs"
-    | "cardMessageTs"
-    | "cardRevision"
-    | "cardPayload"
-    | "draftHash"
-    | "turnCount"
-    | "messageCount"
-    | "campaignId"
-    | "nodeId"
-  >
+  Pick<ThreadRecord, "sessionId" | "draftHash" | "turnCount" | "messageCount" | "campaignId" | "nodeId">
 >;
 
 export interface NewThread extends ThreadRef {
@@ -99,10 +81,10 @@ export interface TurnRecord {
   failureDetail: string | null;
   /** Set when the watch deadline passed: still dispatched, resumable by "check again". */
   timedOutAt: number | null;
+  /** When the watch gives up; null means dispatch time plus the usual timeout ("check again" sets it). */
+  deadlineAt: number | null;
   /** For examples: how many leads were sent. */
   leadCount: number | null;
-  /** Slack ts of the status message that shows this turn (queued, drafting, then its result). */
-  statusMessageTs: string | null;
   createdAt: number;
   dispatchedAt: number | null;
   finishedAt: number | null;
@@ -131,9 +113,9 @@ export type TurnPatch = Partial<
     | "failureCode"
     | "failureDetail"
     | "timedOutAt"
+    | "deadlineAt"
     | "dispatchedAt"
     | "finishedAt"
-    | "statusMessageTs"
     | "authorName"
   >
 >;
@@ -145,6 +127,31 @@ export interface SavedChoice extends StepChoice {
 
 /** Deduplication keys are remembered this long (Slack retries for about 5 minutes; 24 h is generous). */
 export const DELIVERY_KEY_TTL_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The right to drive one thread (send its turns, watch its task, show its results), held by one
+ * replica at a time. `token` grows with every new holder: a write fenced by an older token is refused.
+ */
+export interface LeaseRef {
+  threadId: number;
+  owner: string;
+  token: number;
+}
+
+export interface Lease extends LeaseRef {
+  /** Clock time the lease lapses unless renewed. */
+  expiresAt: number;
+  /** The replica whose lapsed lease this one replaces (a takeover after a crash), else null. */
+  takenFrom: string | null;
+}
+
+/** A fenced write found that its lease is no longer the thread's: another replica drives it now. */
+export class LeaseLostError extends Error {
+  constructor(readonly threadId: number) {
+    super(`the lease on thread ${threadId} is held by another replica now`);
+    this.name = "LeaseLostError";
+  }
+}
 
 export interface DraftStore {
   /**
@@ -165,9 +172,10 @@ export interface DraftStore {
   getThread(ref: ThreadRef): Promise<ThreadRecord | undefined>;
   getThreadById(id: number): Promise<ThreadRecord | undefined>;
   getThreadBySession(sessionId: string): Promise<ThreadRecord | undefined>;
-  updateThread(id: number, patch: ThreadPatch): Promise<void>;
-  /** Deletes the thread and its turns. */
-  deleteThread(id: number): Promise<void>;
+  /** With `fence`, applies only while that lease is the thread's current one, else LeaseLostError. */
+  updateThread(id: number, patch: ThreadPatch, fence?: LeaseRef): Promise<void>;
+  /** Deletes the thread and its turns (fenced like updateThread). */
+  deleteThread(id: number, fence?: LeaseRef): Promise<void>;
 
   getChannelChoice(teamId: string, channelId: string): Promise<SavedChoice | undefined>;
   setChannelChoice(
@@ -188,11 +196,33 @@ export interface DraftStore {
   getTurn(id: number): Promise<TurnRecord | undefined>;
   /** Turns of a thread in creation order, optionally only in the given states. */
   listTurns(threadId: number, states?: readonly TurnState[]): Promise<TurnRecord[]>;
-  updateTurns(ids: readonly number[], patch: TurnPatch): Promise<void>;
-  /** Moves turns to another thread (a session already mapped elsewhere). */
-  moveTurns(ids: readonly number[], threadId: number): Promise<void>;
+  /**
+   * Patches turns. With `fence` (the lease of the turns' thread), applies only while that lease is
+   * current, else throws LeaseLostError and changes nothing.
+   */
+  updateTurns(ids: readonly number[], patch: TurnPatch, fence?: LeaseRef): Promise<void>;
+  /** Moves turns to another thread (a session already mapped elsewhere); fenced by the source thread's lease. */
+  moveTurns(ids: readonly number[], threadId: number, fence?: LeaseRef): Promise<void>;
   /** Threads with pending, sending, or dispatched-and-not-timed-out turns: the work a restart resumes. */
   listThreadsWithOpenTurns(): Promise<ThreadRecord[]>;
+
+  // ---- several replicas (SPEC 7)
+
+  /**
+   * Takes the thread's lease for `owner` when it is free, lapsed, or already `owner`'s (then it is
+   * renewed, same token). Answers undefined while another owner holds it.
+   */
+  acquireLease(threadId: number, owner: string, now: number, ttlMs: number): Promise<Lease | undefined>;
+  /** Extends the given leases of `owner`; answers the thread ids still held (the others were lost). */
+  renewLeases(leases: readonly LeaseRef[], now: number, ttlMs: number): Promise<number[]>;
+  /** Gives leases up at once (a graceful stop, or a loop with nothing left to do). */
+  releaseLeases(leases: readonly LeaseRef[]): Promise<void>;
+  /** Threads with open turns whose lease is free or lapsed: work no replica drives. */
+  threadsWithoutDriver(now: number, limit: number): Promise<number[]>;
+  /** Tells every replica (this one too) that a thread has new work. */
+  wake(threadId: number): Promise<void>;
+  /** Calls `listener` for every wake-up, from any replica; returns a function that stops listening. */
+  onWake(listener: (threadId: number) => void): () => void;
 
   close(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { AbortedError, type Clock, linkSignals, sleep } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { PuffleClient } from "../puffle/client.ts";
+import { ERROR_POLICY } from "../puffle/error-policy.ts";
 import { isPuffleError, type PuffleError } from "../puffle/errors.ts";
 import type { Session } from "../puffle/schemas.ts";
 import { createDurationModel, createPollSchedule, type DurationModel } from "./poll-schedule.ts";
@@ -49,8 +50,6 @@ export interface TaskWatcherOptions {
 
 /** Reads that fail this many times in a row (after the client's own retries) end the watch. */
 const MAX_CONSECUTIVE_READ_FAILURES = 5;
-/** Errors that will not heal by reading again. */
-const FATAL = new Set(["unauthorized", "forbidden", "not_found"]);
 
 export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
   const { puffle, clock, logger } = options;
@@ -171,7 +170,7 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
         } catch (error) {
           if (request.signal.aborted) throw new AbortedError(request.signal.reason);
           if (!isPuffleError(error)) throw error;
-          if (FATAL.has(error.code) || ++failures >= MAX_CONSECUTIVE_READ_FAILURES) throw error;
+          if (ERROR_POLICY[error.code].endsWatch || ++failures >= MAX_CONSECUTIVE_READ_FAILURES) throw error;
           log.warn({ ...(error as PuffleError).toLog(), failures }, "watch.read_failed");
           return undefined;
         }

@@ -1,15 +1,14 @@
-import { ConnectionError, type PuffleError, RateLimitedError } from "./errors.ts";
+import { afterDispatch, ERROR_POLICY } from "./error-policy.ts";
+import { type PuffleError, RateLimitedError } from "./errors.ts";
 
 /**
- * The one retry policy for Puffle calls, per kind of call:
+ * The one retry policy for Puffle calls, per kind of call, following ERROR_POLICY:
  * - "idempotent": GET, PUT, PATCH, DELETE and session create (an extra empty session is a
- *   free DB row). Retries 429 (honouring Retry-After), 5xx, connection errors and timeouts.
- * - "dispatch": /turn and /generate-examples start paid work. Retries 429 (refused before
- *   any claim), 500 (Puffle documents that the claim was released), and connection errors
- *   that surely never reached Puffle. Never a 409 (busy is queued by the caller, not retried),
- *   never a timeout, a reset connection or a 502/503/504: the turn may have been dispatched,
- *   so the caller re-reads the session instead.
- * 400/401/402/403/404 and bad answers are never retried.
+ *   free DB row): errors whose `readAgain` is set (429 honouring Retry-After, 5xx, connection
+ *   errors, timeouts).
+ * - "dispatch": /turn and /generate-examples start paid work: only what surely did not start it
+ *   (`afterDispatch` = "retry": 429, 500, a connection that never left this machine). A 409 is the
+ *   caller's to queue; an ambiguous failure is the caller's to settle by reading the session.
  */
 export type CallKind = "idempotent" | "dispatch";
 
@@ -58,14 +57,12 @@ export function decideRetry(
   }
 
   if (kind === "idempotent") {
-    if (error.code === "server_error" || error.code === "connection" || error.code === "timeout") {
-      return { retry: true, delayMs: backoffDelay(attempt, options), reason: error.code };
-    }
-    return { retry: false };
+    if (!ERROR_POLICY[error.code].readAgain) return { retry: false };
+    return { retry: true, delayMs: backoffDelay(attempt, options), reason: error.code };
   }
 
-  // dispatch
-  if (error.code === "server_error" && error.status === 500) {
+  if (afterDispatch(error) !== "retry") return { retry: false };
+  if (error.code === "server_error") {
     // The claim was released: the first retry goes at once, later ones back off.
     return {
       retry: true,
@@ -73,10 +70,7 @@ export function decideRetry(
       reason: "dispatch_500",
     };
   }
-  if (error instanceof ConnectionError && error.notSent) {
-    return { retry: true, delayMs: backoffDelay(attempt, options), reason: "connection_not_sent" };
-  }
-  return { retry: false };
+  return { retry: true, delayMs: backoffDelay(attempt, options), reason: "connection_not_sent" };
 }
 
 /** Parses Retry-After: delta-seconds or an HTTP date. */

@@ -1,4 +1,4 @@
-import { App, type Logger as BoltLogger, LogLevel } from "@slack/bolt";
+import { App } from "@slack/bolt";
 import { type RetryOptions, WebClient } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
@@ -8,9 +8,10 @@ import { createBackground } from "./background.ts";
 import type { ListenerDeps } from "./listeners/deps.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { registerUnknownPayloads } from "./listeners/unknown.ts";
+import type { SlackMessageStore } from "./message-store.ts";
+import { type SlackOutput, toBoltLogger } from "./output.ts";
 import { createIntakeReceiver, type IntakeReceiver } from "./receiver.ts";
-import { createThreadPresenter, type ThreadPresenter } from "./thread-presenter.ts";
-import { createUserNames } from "./user-names.ts";
+import type { ThreadPresenter } from "./thread-presenter.ts";
 
 /**
  * The Bolt app: Socket Mode when SLACK_APP_TOKEN is set, otherwise HTTP, where the process's HTTP
@@ -19,12 +20,12 @@ import { createUserNames } from "./user-names.ts";
 export interface SlackAppOptions {
   config: Config;
   drafting: DraftingService;
+  output: SlackOutput;
+  messages: SlackMessageStore;
   logger: Logger;
   clock: Clock;
-  /** Web API retries; tests make them short so a failing fake does not look like a hang. */
+  /** Web API retries of the listeners' client; tests make them short so a failing fake does not look like a hang. */
   retryConfig?: RetryOptions;
-  /** The status edit interval (2 s); tests may shorten it. */
-  minEditIntervalMs?: number;
 }
 
 export interface SlackApp {
@@ -37,8 +38,9 @@ export interface SlackApp {
   start(): Promise<void>;
   /** Stops receiving, lets answered deliveries and their follow-up work finish, flushes status edits. */
   stop(): Promise<void>;
-  /** Resolves when no delivery, follow-up work or status edit is pending (tests). */
+  /** Resolves when no delivery or follow-up work is pending (tests). */
   idle(): Promise<void>;
+  busy(): boolean;
 }
 
 /** Thrown when Slack refuses the bot token at start: the operator must fix the config. */
@@ -89,19 +91,11 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   });
 
   const background = createBackground(logger.child({ component: "slack" }));
-  const names = createUserNames({ client: app.client, logger });
-  const presenter = createThreadPresenter({
-    client: app.client,
-    names,
-    drafting: options.drafting,
-    logger: logger.child({ component: "presenter" }),
-    clock: options.clock,
-    turnTimeoutMs: config.turnTimeoutMs,
-    ...(options.minEditIntervalMs === undefined ? {} : { minEditIntervalMs: options.minEditIntervalMs }),
-  });
+  const { presenter, names, poster } = options.output;
   const deps: ListenerDeps = {
     drafting: options.drafting,
-    presenter,
+    messages: options.messages,
+    poster,
     names,
     logger: logger.child({ component: "slack" }),
     botUserId: identity.userId,
@@ -140,33 +134,8 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       await receiver.idle();
       await background.idle();
     },
-  };
-}
-
-const LEVELS: Record<string, LogLevel> = {
-  trace: LogLevel.DEBUG,
-  debug: LogLevel.DEBUG,
-  info: LogLevel.INFO,
-  warn: LogLevel.WARN,
-  error: LogLevel.ERROR,
-  fatal: LogLevel.ERROR,
-  silent: LogLevel.ERROR,
-};
-
-/** Bolt and the Web API client log through our redacting pino logger. */
-function toBoltLogger(logger: Logger, level: string): BoltLogger {
-  let current = LEVELS[level] ?? LogLevel.INFO;
-  const text = (parts: unknown[]) =>
-    parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" ");
-  return {
-    debug: (...msg) => logger.debug(text(msg)),
-    info: (...msg) => logger.info(text(msg)),
-    warn: (...msg) => logger.warn(text(msg)),
-    error: (...msg) => logger.error(text(msg)),
-    setLevel: (next) => {
-      current = next;
+    busy() {
+      return receiver.inFlight > 0 || background.size > 0;
     },
-    getLevel: () => current,
-    setName: () => {},
   };
 }

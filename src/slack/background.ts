@@ -7,6 +7,7 @@ import type { Logger } from "../logger.ts";
 export interface Background {
   run(what: string, work: () => Promise<unknown>): void;
   idle(): Promise<void>;
+  readonly size: number;
 }
 
 export function createBackground(logger: Logger): Background {
@@ -26,6 +27,9 @@ export function createBackground(logger: Logger): Background {
     },
     async idle() {
       while (running.size > 0) await Promise.allSettled([...running]);
+    },
+    get size() {
+      return running.size;
     },
   };
 }

@@ -19,6 +19,8 @@ export interface IntakeReceiver extends Receiver {
   handleHttp(req: IncomingMessage, res: ServerResponse): void;
   /** Resolves when no delivery is being processed (tests and shutdown). */
   idle(): Promise<void>;
+  /** Deliveries being processed now. */
+  readonly inFlight: number;
 }
 
 export interface IntakeReceiverOptions {
@@ -170,6 +172,9 @@ export function createIntakeReceiver(options: IntakeReceiverOptions): IntakeRece
 
     async idle() {
       while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    get inFlight() {
+      return inFlight.size;
     },
   };
   return receiver;

@@ -1,11 +1,12 @@
-import type { WebClient } from "@slack/web-api";
-import type { Clock, TimerHandle } from "../clock.ts";
+import type { Clock } from "../clock.ts";
 import type { DraftView } from "../drafting/draft-view.ts";
-import type { DraftingService } from "../drafting/drafting-service.ts";
-import type { Author, TurnOutcome } from "../drafting/outcomes.ts";
-import type { ThreadRecord, TurnRecord } from "../drafting/store.ts";
+import type { Author, Fence, TurnOutcome } from "../drafting/outcomes.ts";
+import type { ThreadRecord } from "../drafting/store.ts";
 import type { Logger } from "../logger.ts";
+import { createIndicators } from "./indicator.ts";
 import { createMessageEditor } from "./message-editor.ts";
+import type { SlackMessageStore } from "./message-store.ts";
+import type { Poster, PostTarget, SlackClients } from "./poster.ts";
 import type { SlackMessage } from "./render/blocks.ts";
 import { renderDraftCard, renderExamplesCard, renderSupersededCard } from "./render/draft-card.ts";
 import {
@@ -16,30 +17,33 @@ import {
   renderTimedOut,
   type StatusState,
 } from "./render/status.ts";
+import { classifySlackError, slackErrorCode } from "./slack-errors.ts";
 import type { UserNames } from "./user-names.ts";
 
 /**
- * The one module that writes a thread's status and results to Slack. Outcomes of one thread
- * are applied in order (a queue per thread); different threads never wait for each other.
+ * The one module that writes a thread's status and results to Slack. Outcomes of one thread are applied
+ * in order (a queue per thread); different threads never wait for each other.
  *
- * Per turn: a status message is posted when the turn is queued or dispatched and edited in
- * place as its state changes (coalesced: at most one edit per message per 2 s); the result
- * replaces it with Puffle's reply, and a changed draft is posted as a new card while the
- * previous card is marked superseded. The native thread status indicator is set as a best
- * effort, refreshed before Slack's 2-minute expiry, and cleared at the end.
+ * Per batch of turns: a status message is posted when it is queued or dispatched and edited in place as
+ * its state changes (coalesced: at most one edit per message per 2 s); the result replaces it with
+ * Puffle's reply, and a changed draft is posted as a new card while older cards are marked superseded.
+ * Every post has a key (`status:`, `reply:`, `card:`...), so an outcome shown again (after a crash, or
+ * by the replica that took the thread over) adopts what is already in the thread. Before every write the
+ * outcome's lease is checked: a replica that lost the thread shows nothing more of it.
  */
 export interface ThreadPresenter {
   /** The drafting core's outcome sink. Results resolve once shown; status changes resolve at once. */
   handle(outcome: TurnOutcome): Promise<void>;
-  /** Posts a new card for a draft changed outside a turn (the Edit modal). */
-  showDraft(thread: ThreadRecord, draft: DraftView, requestedBy: Author[]): Promise<void>;
   /** Applies waiting edits and stops indicator refreshes (shutdown). */
   close(): Promise<void>;
+  /** Resolves when nothing is being shown (tests). */
+  idle(): Promise<void>;
 }
 
 export interface ThreadPresenterOptions {
-  client: WebClient;
-  drafting: DraftingService;
+  clients: SlackClients;
+  poster: Poster;
+  messages: SlackMessageStore;
   logger: Logger;
   clock: Clock;
   /** At most one chat.update per message per this interval (2 s). */
@@ -51,22 +55,49 @@ export interface ThreadPresenterOptions {
   names?: UserNames;
 }
 
-const INDICATOR_TEXT = "is drafting...";
-const LOADING_MESSAGES = ["Reading the thread...", "Drafting with Puffle...", "Polishing the wording..."];
+const targetOf = (thread: ThreadRecord): PostTarget => ({
+  teamId: thread.teamId,
+  threadId: thread.id,
+  channel: thread.channelId,
+  threadTs: thread.threadTs,
+});
 
 export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPresenter {
-  const { client, drafting, clock } = options;
+  const { poster, messages, clock } = options;
   const log = options.logger;
-  const editor = createMessageEditor({ client, clock, minIntervalMs: options.minEditIntervalMs ?? 2000 });
+  const editors = new Map<string, ReturnType<typeof createMessageEditor>>();
   const queues = new Map<number, Promise<void>>();
-  const indicators = new Map<number, TimerHandle>();
-  const refreshMs = options.indicatorRefreshMs ?? 90_000;
+  const indicators = createIndicators({
+    clients: options.clients,
+    clock,
+    logger: log,
+    refreshMs: options.indicatorRefreshMs ?? 90_000,
+    run: (threadId, what, work) => enqueue(threadId, what, work),
+  });
+
+  /** One coalescing editor per workspace (each has its own client). */
+  function editorFor(teamId: string) {
+    let editor = editors.get(teamId);
+    if (!editor) {
+      editor = createMessageEditor({
+        update: (channel, ts, message) => poster.update(teamId, channel, ts, message),
+        clock,
+        minIntervalMs: options.minEditIntervalMs ?? 2000,
+      });
+      editors.set(teamId, editor);
+    }
+    return editor;
+  }
 
   /** Runs `work` after everything already queued for the thread; the returned promise never rejects. */
   function enqueue(threadId: number, what: string, work: () => Promise<void>): Promise<void> {
     const previous = queues.get(threadId) ?? Promise.resolve();
     const next = previous.then(work).catch((error: unknown) => {
-      log.error({ threadId, what, err: describe(error) }, "slack.present_failed");
+      if (error instanceof Error && error.name === "LeaseLostError") {
+        log.info({ threadId, what }, "slack.present_skipped_lease_lost");
+        return;
+      }
+      log.error({ threadId, what, err: slackErrorCode(error) }, "slack.present_failed");
     });
     queues.set(threadId, next);
     void next.finally(() => {
@@ -75,82 +106,52 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     return next;
   }
 
-  async function post(thread: ThreadRecord, message: SlackMessage): Promise<string> {
-    const answer = await client.chat.postMessage({
-      channel: thread.channelId,
-      thread_ts: thread.threadTs,
-      text: message.text,
-      blocks: message.blocks,
-      unfurl_links: false,
-      unfurl_media: false,
-    });
-    if (!answer.ts) throw new Error("chat.postMessage answered without a ts");
-    return answer.ts;
-  }
-
-  async function postAll(thread: ThreadRecord, messages: SlackMessage[]): Promise<string[]> {
-    const posted: string[] = [];
-    for (const message of messages) posted.push(await post(thread, message));
-    return posted;
-  }
-
-  /** Edits the status message in place; if it is gone (deleted, not ours), posts a new one. */
-  async function replaceStatus(
+  /**
+   * Shows `message` as the status message `key`: edits it in place when it exists, else posts it. A
+   * status message that is gone (deleted by someone) is posted again under a new key. Answers the key
+   * it is shown under.
+   */
+  async function showStatus(
     thread: ThreadRecord,
-    ts: string | null,
+    fence: Fence,
+    key: string,
     message: SlackMessage,
   ): Promise<string> {
-    if (ts) {
-      try {
-        await editor.edit(thread.channelId, ts, message);
-        return ts;
-      } catch (error) {
-        log.warn({ threadId: thread.id, ts, err: describe(error) }, "slack.status_edit_failed");
-      }
+    fence.assertHeld();
+    const ts = await messages.postedTs(key);
+    if (!ts) {
+      await poster.post(key, targetOf(thread), message);
+      return key;
     }
-    return post(thread, message);
-  }
-
-  // ---- the native indicator: best effort, never fails a turn
-
-  async function setIndicator(thread: ThreadRecord, status: string) {
     try {
-      await client.assistant.threads.setStatus({
-        channel_id: thread.channelId,
-        thread_ts: thread.threadTs,
-        status,
-        ...(status ? { loading_messages: LOADING_MESSAGES } : {}),
-      });
+      await editorFor(thread.teamId).edit(thread.channelId, ts, message, () => fence.assertHeld());
+      return key;
     } catch (error) {
-      log.debug({ threadId: thread.id, err: describe(error) }, "slack.indicator_failed");
+      if (classifySlackError(error).kind !== "refused") throw error;
+      log.warn({ threadId: thread.id, ts, err: slackErrorCode(error) }, "slack.status_edit_failed");
+      const again = `${key}:again`;
+      fence.assertHeld();
+      await poster.post(again, targetOf(thread), message);
+      return again;
     }
   }
 
-  function startIndicator(thread: ThreadRecord) {
-    if (indicators.has(thread.id)) return;
-    const refresh = () => {
-      indicators.set(
-        thread.id,
-        clock.setTimeout(() => {
-          void enqueue(thread.id, "indicator.refresh", async () => {
-            if (!indicators.has(thread.id)) return;
-            await setIndicator(thread, INDICATOR_TEXT);
-            refresh();
-          });
-        }, refreshMs),
-      );
-    };
-    void setIndicator(thread, INDICATOR_TEXT);
-    refresh();
+  /** The status message key of these turns, or a new one named after the first of them. */
+  async function statusKey(thread: ThreadRecord, turnIds: readonly number[]): Promise<string> {
+    return (await messages.statusKeyFor(turnIds)) ?? `status:${thread.id}:${Math.min(...turnIds)}`;
   }
 
-  /** Stops refreshing; clears explicitly unless a post just did (Slack clears it on our reply). */
-  async function stopIndicator(thread: ThreadRecord, clearedByPost: boolean) {
-    const timer = indicators.get(thread.id);
-    if (timer === undefined) return;
-    clock.clearTimeout(timer);
-    indicators.delete(thread.id);
-    if (!clearedByPost) await setIndicator(thread, "");
+  /** Shows a batch's state in its status message, linked to the batch's turns. */
+  async function showBatchStatus(
+    thread: ThreadRecord,
+    fence: Fence,
+    turnIds: readonly number[],
+    message: SlackMessage,
+  ): Promise<void> {
+    const key = await statusKey(thread, turnIds);
+    await messages.linkStatus(turnIds, key);
+    const shownAs = await showStatus(thread, fence, key, message);
+    if (shownAs !== key) await messages.linkStatus(turnIds, shownAs);
   }
 
   // ---- outcomes
@@ -162,108 +163,136 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     return Promise.all(authors.map(async (a) => (a.name ? a : { ...a, name: await names.nameOf(a.id) })));
   }
 
-  async function turnsOf(threadId: number, ids: readonly number[]): Promise<TurnRecord[]> {
-    const wanted = new Set(ids);
-    return (await drafting.turnsOf(threadId)).filter((t) => wanted.has(t.id));
-  }
-
-  const statusTsOf = (turns: TurnRecord[]) => turns.find((t) => t.statusMessageTs)?.statusMessageTs ?? null;
-
   async function onQueued(outcome: Extract<TurnOutcome, { type: "queued" }>) {
-    const { thread } = outcome;
-    const waiting = await drafting.turnsOf(thread.id, ["pending"]);
+    const { thread, waiting, fence } = outcome;
     if (waiting.length === 0) return;
-    const authors = await named(uniqueAuthors(waiting));
+    const authors = await named(uniqueAuthors(waiting.map((w) => w.author)));
     const message = renderStatusMessage({ kind: "queued", count: waiting.length, authors });
-    const ts = await replaceStatus(thread, statusTsOf(waiting), message);
-    await drafting.noteStatusMessage(
-      waiting.map((t) => t.id),
-      ts,
+    await showBatchStatus(
+      thread,
+      fence,
+      waiting.map((w) => w.id),
+      message,
     );
   }
 
   async function onDispatched(outcome: Extract<TurnOutcome, { type: "dispatched" }>) {
-    const { thread } = outcome;
-    const turns = await turnsOf(thread.id, outcome.turnIds);
+    const { thread, fence } = outcome;
     const state: StatusState =
       outcome.kind === "examples"
         ? { kind: "examples", leadCount: outcome.leadCount ?? 0 }
         : { kind: "drafting", turnNumber: outcome.turnNumber, requestedBy: await named(outcome.requestedBy) };
-    const ts = await replaceStatus(thread, statusTsOf(turns), renderStatusMessage(state));
-    await drafting.noteStatusMessage(outcome.turnIds, ts);
-    startIndicator(thread);
+    const key = await statusKey(thread, outcome.turnIds);
+    // The message now belongs to this batch alone: messages still waiting get a status of their own.
+    if (outcome.stillWaiting.length > 0) await messages.unlinkStatus(outcome.stillWaiting.map((w) => w.id));
+    await messages.linkStatus(outcome.turnIds, key);
+    const shownAs = await showStatus(thread, fence, key, renderStatusMessage(state));
+    if (shownAs !== key) await messages.linkStatus(outcome.turnIds, shownAs);
+    await indicators.start(thread, fence);
+    if (outcome.stillWaiting.length > 0) {
+      const authors = await named(uniqueAuthors(outcome.stillWaiting.map((w) => w.author)));
+      await showBatchStatus(
+        thread,
+        fence,
+        outcome.stillWaiting.map((w) => w.id),
+        renderStatusMessage({ kind: "queued", count: outcome.stillWaiting.length, authors }),
+      );
+    }
   }
 
-  /** Posts a new draft card and marks the one before it superseded. */
-  async function postCard(thread: ThreadRecord, draft: DraftView, requestedBy: Author[]) {
-    const revision = await drafting.nextCardRevision(thread.id);
-    const messages = renderDraftCard({
+  /**
+   * Posts a new draft card for `source` (a batch's result, an edit) and marks the older ones
+   * superseded. Shown again for the same source (after a crash), the card is the same one.
+   */
+  async function postCard(
+    thread: ThreadRecord,
+    fence: Fence,
+    source: string,
+    draft: DraftView,
+    requestedBy: Author[],
+  ) {
+    const live = await messages.liveCard(thread.id);
+    const revision = live?.source === source ? live.revision : (live?.revision ?? 0) + 1;
+    const parts = renderDraftCard({
       view: draft,
       revision,
       requestedBy: await named(requestedBy),
       live: true,
     });
-    const posted = await postAll(thread, messages);
-    const last = messages.at(-1);
-    const lastTs = posted.at(-1);
+    let lastTs: string | undefined;
+    for (const [index, part] of parts.entries()) {
+      fence.assertHeld();
+      lastTs = await poster.post(`card:${thread.id}:${revision}:${index}`, targetOf(thread), part);
+    }
+    const last = parts.at(-1);
     if (!last || !lastTs) return;
-    const previous = await drafting.noteCard(thread.id, {
-      ts: lastTs,
+    await messages.addCard({
+      threadId: thread.id,
       revision,
+      ts: lastTs,
       payload: JSON.stringify(last),
+      source,
     });
-    if (previous.previousTs && previous.previousPayload) {
+    for (const old of await messages.cardsToSupersede(thread.id)) {
       try {
-        const old = JSON.parse(previous.previousPayload) as SlackMessage;
-        await editor.edit(
+        const previous = JSON.parse(old.payload) as SlackMessage;
+        await editorFor(thread.teamId).edit(
           thread.channelId,
-          previous.previousTs,
-          renderSupersededCard(old, draft.frameworkVersion ?? revision),
+          old.ts,
+          renderSupersededCard(previous, draft.frameworkVersion ?? revision),
+          () => fence.assertHeld(),
         );
+        await messages.markSuperseded(thread.id, old.revision, clock.now());
       } catch (error) {
-        log.warn({ threadId: thread.id, err: describe(error) }, "slack.supersede_failed");
+        if (error instanceof Error && error.name === "LeaseLostError") throw error;
+        log.warn(
+          { threadId: thread.id, revision: old.revision, err: slackErrorCode(error) },
+          "slack.supersede_failed",
+        );
       }
     }
   }
 
   async function onResult(outcome: Extract<TurnOutcome, { type: "result" }>) {
-    const { thread, draft } = outcome;
+    const { thread, draft, fence } = outcome;
+    const first = Math.min(...outcome.turnIds);
     let posted = false;
     try {
-      const turns = await turnsOf(thread.id, outcome.turnIds);
       // The card first: it is what people wait for. If Slack refuses it, the reply still shows.
       if (outcome.draftChanged) {
         try {
           if (outcome.kind === "examples") {
             const requestedBy = await named(outcome.requestedBy);
-            await postAll(
-              thread,
-              renderExamplesCard({ view: draft, requestedBy, leadNames: draft.leadNames }),
-            );
+            const parts = renderExamplesCard({ view: draft, requestedBy, leadNames: draft.leadNames });
+            for (const [index, part] of parts.entries()) {
+              fence.assertHeld();
+              await poster.post(`examples:${thread.id}:${first}:${index}`, targetOf(thread), part);
+            }
           } else {
-            await postCard(thread, draft, outcome.requestedBy);
+            await postCard(thread, fence, `turns:${first}`, draft, outcome.requestedBy);
           }
           posted = true;
         } catch (error) {
-          log.error({ threadId: thread.id, err: describe(error) }, "slack.card_failed");
+          if (error instanceof Error && error.name === "LeaseLostError") throw error;
+          log.error({ threadId: thread.id, err: slackErrorCode(error) }, "slack.card_failed");
         }
       }
-      const [first, ...rest] = renderReply(outcome.replies);
-      if (first) {
-        await replaceStatus(thread, statusTsOf(turns), first);
-        if (rest.length > 0) {
-          await postAll(thread, rest);
+      const [reply, ...rest] = renderReply(outcome.replies);
+      if (reply) {
+        await showBatchStatus(thread, fence, outcome.turnIds, reply);
+        for (const [index, part] of rest.entries()) {
+          fence.assertHeld();
+          await poster.post(`reply:${thread.id}:${first}:${index + 1}`, targetOf(thread), part);
           posted = true;
         }
       }
     } finally {
-      await stopIndicator(thread, posted);
+      await indicators.stop(thread, posted, fence);
     }
   }
 
   async function onFailed(outcome: Extract<TurnOutcome, { type: "failed" }>) {
-    const { thread } = outcome;
-    const turns = await turnsOf(thread.id, outcome.turnIds);
+    const { thread, fence } = outcome;
     const message = renderFailure({
       code: outcome.code,
       detail: outcome.detail,
@@ -272,32 +301,36 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
       kind: outcome.kind,
     });
     try {
-      const ts = await replaceStatus(thread, statusTsOf(turns), message);
-      await drafting.noteStatusMessage(outcome.turnIds, ts);
+      await showBatchStatus(thread, fence, outcome.turnIds, message);
     } finally {
-      await stopIndicator(thread, false);
+      await indicators.stop(thread, false, fence);
     }
   }
 
   async function onTimedOut(outcome: Extract<TurnOutcome, { type: "timed_out" }>) {
-    const { thread } = outcome;
-    const turns = await turnsOf(thread.id, outcome.turnIds);
+    const { thread, fence } = outcome;
     const minutes = Math.round((options.turnTimeoutMs * (outcome.kind === "examples" ? 2 : 1)) / 60_000);
     const message = renderTimedOut({ turnId: outcome.turnIds[0] ?? 0, minutes: Math.max(1, minutes) });
     try {
-      await replaceStatus(thread, statusTsOf(turns), message);
+      await showBatchStatus(thread, fence, outcome.turnIds, message);
     } finally {
-      await stopIndicator(thread, false);
+      await indicators.stop(thread, false, fence);
     }
   }
 
   async function onMoved(outcome: Extract<TurnOutcome, { type: "moved" }>) {
+    const client = await options.clients.forTeam(outcome.thread.teamId);
     const answer = await client.chat.getPermalink({
       channel: outcome.thread.channelId,
       message_ts: outcome.thread.threadTs,
     });
     if (!answer.permalink) throw new Error("chat.getPermalink answered without a permalink");
-    await post(outcome.from, renderMoved({ permalink: answer.permalink }));
+    outcome.fence.assertHeld();
+    await poster.post(
+      `moved:${outcome.from.id}`,
+      targetOf(outcome.from),
+      renderMoved({ permalink: answer.permalink }),
+    );
   }
 
   return {
@@ -321,31 +354,31 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
           return enqueue(id, "timed_out", () => onTimedOut(outcome));
         case "moved":
           return enqueue(outcome.from.id, "moved", () => onMoved(outcome));
+        case "edited":
+          return enqueue(id, "edited", () =>
+            postCard(
+              outcome.thread,
+              outcome.fence,
+              `edit:${outcome.editId}`,
+              outcome.draft,
+              outcome.requestedBy,
+            ),
+          );
       }
     },
-    showDraft(thread, draft, requestedBy) {
-      return enqueue(thread.id, "edited", () => postCard(thread, draft, requestedBy));
-    },
     async close() {
-      for (const timer of indicators.values()) clock.clearTimeout(timer);
-      indicators.clear();
+      indicators.close();
       await Promise.allSettled([...queues.values()]);
-      await editor.flush();
+      await Promise.allSettled([...editors.values()].map((editor) => editor.flush()));
+    },
+    async idle() {
+      while (queues.size > 0) await Promise.allSettled([...queues.values()]);
     },
   };
 }
 
-function uniqueAuthors(turns: TurnRecord[]): Author[] {
+function uniqueAuthors(authors: readonly Author[]): Author[] {
   const seen = new Map<string, Author>();
-  for (const t of turns)
-    if (!seen.has(t.authorId)) seen.set(t.authorId, { id: t.authorId, name: t.authorName });
+  for (const author of authors) if (!seen.has(author.id)) seen.set(author.id, author);
   return [...seen.values()];
-}
-
-function describe(error: unknown): string {
-  if (error && typeof error === "object" && "data" in error) {
-    const data = (error as { data?: { error?: string } }).data;
-    if (data?.error) return data.error;
-  }
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,14 +3,12 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
-import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from "../../src/drafting/migrations.ts";
-import {
-  createSqliteStore,
-  openStore,
-  QUERIES,
-  type SqliteDraftStore,
-} from "../../src/drafting/sqlite-store.ts";
-import type { DraftStore, NewThread } from "../../src/drafting/store.ts";
+import type { NewThread } from "../../src/drafting/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { StoreInUseError } from "../../src/store/sqlite/database.ts";
+import { QUERIES } from "../../src/store/sqlite/drafting.ts";
+import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from "../../src/store/sqlite/migrations.ts";
+import { createSqliteStore, type SqliteStore } from "../../src/store/sqlite/store.ts";
 import { defineStoreContract } from "./store-contract.ts";
 
 function tempDir(): string {
@@ -31,7 +29,7 @@ defineStoreContract(
   async () => {
     const dir = tempDir();
     const url = `sqlite:${join(dir, "drafter.db")}`;
-    const opened: DraftStore[] = [createSqliteStore({ url })];
+    const opened: Store[] = [createSqliteStore({ url })];
     return {
       store: opened[0]!,
       reopen: async () => {
@@ -50,7 +48,7 @@ defineStoreContract(
 
 describe("SQLite store", () => {
   const dirs: string[] = [];
-  const stores: DraftStore[] = [];
+  const stores: Store[] = [];
   const connections: Database.Database[] = [];
 
   afterEach(async () => {
@@ -59,7 +57,7 @@ describe("SQLite store", () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
 
-  function fileStore(relativePath = "drafter.db"): SqliteDraftStore {
+  function fileStore(relativePath = "drafter.db"): SqliteStore {
     const dir = tempDir();
     dirs.push(dir);
     const store = createSqliteStore({ url: `sqlite:${join(dir, relativePath)}` });
@@ -108,12 +106,33 @@ describe("SQLite store", () => {
     });
 
     it("refuses other schemes by name, without echoing the rest of the URL", async () => {
-      const refusal = openStore("postgres://drafter:hunter2@db.internal/drafter");
-      await expect(refusal).rejects.toThrow(
-        /Unsupported DATABASE_URL scheme "postgres:".*Supported: sqlite:/,
-      );
+      const refusal = openStore("mysql://drafter:hunter2@db.internal/drafter");
+      await expect(refusal).rejects.toThrow(/Unsupported DATABASE_URL scheme "mysql:".*sqlite:.*postgres:/);
       await expect(refusal).rejects.not.toThrow(/hunter2/);
       await expect(openStore("./data/drafter.db")).rejects.toThrow(/Supported: sqlite:/);
+    });
+  });
+
+  describe("one process per file", () => {
+    it("refuses a second bot on the same file, naming PostgreSQL as the way to run several", () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      const url = `sqlite:${join(dir, "drafter.db")}`;
+      const first = createSqliteStore({ url, exclusive: true });
+      stores.push(first);
+      expect(() => createSqliteStore({ url, exclusive: true })).toThrow(StoreInUseError);
+      expect(() => createSqliteStore({ url, exclusive: true })).toThrow(/PostgreSQL.*postgres:\/\//);
+    });
+
+    it("lets the file be taken again once its holder closed it", async () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      const url = `sqlite:${join(dir, "drafter.db")}`;
+      const first = createSqliteStore({ url, exclusive: true });
+      await first.close();
+      const second = createSqliteStore({ url, exclusive: true });
+      stores.push(second);
+      expect(await second.claimDeliveries(["k"], 1)).toBe(true);
     });
   });
 
@@ -180,8 +199,10 @@ describe("SQLite store", () => {
       const store = createSqliteStore({ url: `sqlite:${path}` });
       stores.push(store);
       const thread = await store.getThreadBySession("sess-1");
-      expect(thread).toMatchObject({ id: 1, cardRevision: 3, cardPayload: null, campaignId: "camp-1" });
-      expect((await store.listTurns(1)).map((t) => [t.text, t.statusMessageTs])).toEqual([["hello", null]]);
+      expect(thread).toMatchObject({ id: 1, campaignId: "camp-1" });
+      expect((await store.listTurns(1)).map((t) => t.text)).toEqual(["hello"]);
+      // Card revision 3 had no message: there is no live card to carry over.
+      expect(await store.liveCard(1)).toBeUndefined();
       // AUTOINCREMENT still remembers id 7 was handed out.
       const next = await store.createThread(
         { teamId: "T1", channelId: "C1", threadTs: "1.0008", startedBy: "U1" },
@@ -191,6 +212,40 @@ describe("SQLite store", () => {
       // The foreign key from turns to the rebuilt threads table still cascades.
       await store.deleteThread(1);
       expect(await store.getTurn(1)).toBeUndefined();
+    });
+
+    it("upgrades a version-2 file: the live card and the status messages move to the Slack layer's tables", async () => {
+      const dir = tempDir();
+      dirs.push(dir);
+      const path = join(dir, "v2.db");
+      const v2 = inspect(path);
+      v2.pragma("foreign_keys = ON");
+      migrate(v2, MIGRATIONS.slice(0, 2));
+      v2.exec(`
+        INSERT INTO threads (id, team_id, channel_id, thread_ts, session_id, campaign_id, node_id, started_by, created_at,
+            status_message_ts, card_message_ts, card_revision, card_payload, turn_count)
+          VALUES (1, 'T1', 'C1', '1.0001', 'sess-1', 'camp-1', 'node-1', 'U1', 100, '1.0009', '1.0005', 2, '{"text":"Draft v2"}', 2);
+        INSERT INTO turns (id, thread_id, kind, state, text, author_id, created_at, status_message_ts)
+          VALUES (4, 1, 'chat', 'done', 'shorter', 'U1', 100, '1.0004'), (5, 1, 'chat', 'pending', 'warmer', 'U1', 100, NULL);
+      `);
+      v2.close();
+
+      const store = createSqliteStore({ url: `sqlite:${path}` });
+      stores.push(store);
+      expect(await store.getThreadById(1)).toMatchObject({ sessionId: "sess-1", turnCount: 2 });
+      expect(await store.liveCard(1)).toEqual({
+        threadId: 1,
+        revision: 2,
+        ts: "1.0005",
+        payload: '{"text":"Draft v2"}',
+        source: "",
+        supersededAt: null,
+      });
+      const key = await store.statusKeyFor([4]);
+      expect(key).toBeDefined();
+      expect(await store.postedTs(key ?? "")).toBe("1.0004");
+      expect(await store.statusKeyFor([5])).toBeUndefined();
+      expect((await store.getTurn(5))?.deadlineAt).toBeNull();
     });
 
     it("rolls back every pending step when one fails", () => {
@@ -221,7 +276,7 @@ describe("SQLite store", () => {
     it("finds one thread by ref and by session", async () => {
       const store = fileStore();
       const threads = manyThreads(20_000);
-      store.insertThreadsForBench(threads, 1);
+      await store.insertThreadsForBench(threads, 1);
       const wanted = threads[12_345]!;
       expect(await store.getThread(wanted)).toMatchObject({
         threadTs: wanted.threadTs,
@@ -230,9 +285,9 @@ describe("SQLite store", () => {
       expect((await store.getThreadBySession("sess-12345"))?.threadTs).toBe(wanted.threadTs);
     });
 
-    it("answers every lookup from an index, never by scanning a table", () => {
+    it("answers every lookup from an index, never by scanning a table", async () => {
       const store = fileStore();
-      store.insertThreadsForBench(manyThreads(20_000), 1);
+      await store.insertThreadsForBench(manyThreads(20_000), 1);
       const db = inspect(store.path);
       const plan = (sql: string, ...params: unknown[]) =>
         db
@@ -257,6 +312,8 @@ describe("SQLite store", () => {
       // The resume query reads only the partial index of open turns, however many turns are finished.
       expect(plan(QUERIES.threadsWithOpenTurns)).toMatch(/SCAN turns USING INDEX turns_open/);
       expect(plan(QUERIES.threadsWithOpenTurns)).toMatch(/SEARCH threads USING INTEGER PRIMARY KEY/);
+      // So does the sweep for threads no replica drives.
+      expect(plan(QUERIES.threadsWithoutDriver, 1, 10)).toMatch(/SCAN turns USING INDEX turns_open/);
     });
   });
 });

@@ -138,10 +138,6 @@ export function defineStoreContract(
           nodeId: "node-1",
           startedBy: "U1",
           createdAt: T0,
-          statusMessageTs: null,
-          cardMessageTs: null,
-          cardRevision: 0,
-          cardPayload: null,
           draftHash: null,
           turnCount: 0,
           messageCount: 0,
@@ -217,11 +213,11 @@ export function defineStoreContract(
 
       it("updates only the fields in the patch", async () => {
         const created = await createThread(store);
-        await store.updateThread(created.id, { statusMessageTs: "1760000001.000001", cardRevision: 2 });
+        await store.updateThread(created.id, { draftHash: "hash-1", turnCount: 2 });
         expect(await store.getThreadById(created.id)).toStrictEqual({
           ...created,
-          statusMessageTs: "1760000001.000001",
-          cardRevision: 2,
+          draftHash: "hash-1",
+          turnCount: 2,
         });
       });
 
@@ -229,10 +225,6 @@ export function defineStoreContract(
         const created = await createThread(store);
         const everything = {
           sessionId: "sess-9",
-          statusMessageTs: "1760000001.000001",
-          cardMessageTs: "1760000002.000002",
-          cardRevision: 4,
-          cardPayload: '{"text":"Draft v4","blocks":[]}',
           draftHash: "hash-abc",
           turnCount: 3,
           messageCount: 7,
@@ -241,20 +233,11 @@ export function defineStoreContract(
         };
         await store.updateThread(created.id, everything);
         expect(await store.getThreadById(created.id)).toStrictEqual({ ...created, ...everything });
-        await store.updateThread(created.id, {
-          sessionId: null,
-          statusMessageTs: null,
-          cardMessageTs: null,
-          cardPayload: null,
-          draftHash: null,
-        });
+        await store.updateThread(created.id, { sessionId: null, draftHash: null });
         expect(await store.getThreadById(created.id)).toStrictEqual({
           ...created,
           ...everything,
           sessionId: null,
-          statusMessageTs: null,
-          cardMessageTs: null,
-          cardPayload: null,
           draftHash: null,
         });
       });
@@ -471,8 +454,8 @@ export function defineStoreContract(
           failureCode: null,
           failureDetail: null,
           timedOutAt: null,
+          deadlineAt: null,
           leadCount: 5,
-          statusMessageTs: null,
           createdAt: T0 + 7,
           dispatchedAt: null,
           finishedAt: null,
@@ -565,7 +548,7 @@ export function defineStoreContract(
           timedOutAt: T0 + 300_000,
           dispatchedAt: T0 + 10,
           finishedAt: T0 + 20,
-          statusMessageTs: "1760000004.000004",
+          deadlineAt: T0 + 600_000,
         };
         await store.updateTurns([turn.id], everything);
         expect(await store.getTurn(turn.id)).toStrictEqual({ ...turn, ...everything });
@@ -581,7 +564,7 @@ export function defineStoreContract(
           timedOutAt: null,
           dispatchedAt: null,
           finishedAt: null,
-          statusMessageTs: null,
+          deadlineAt: null,
         };
         await store.updateTurns([turn.id], cleared);
         expect(await store.getTurn(turn.id)).toStrictEqual({ ...turn, ...everything, ...cleared });
@@ -675,9 +658,6 @@ export function defineStoreContract(
 
           const thread = await createThread(store, newThread({ sessionId: "sess-1" }));
           await store.updateThread(thread.id, {
-            statusMessageTs: "1760000001.000001",
-            cardMessageTs: "1760000002.000002",
-            cardRevision: 2,
             draftHash: "hash-abc",
             turnCount: 1,
             messageCount: 2,

@@ -35,7 +35,7 @@ describe("restart recovery", () => {
     await first.stop(); // the process goes away mid-turn
 
     const second = await harness.start();
-    expect(await second.service.resume()).toBe(1);
+    expect(second.resumed).toBe(1);
     await second.waitFor("result", started.thread.id, 1, 5000);
     // Give a duplicate every chance to appear.
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -77,7 +77,6 @@ describe("restart recovery", () => {
     await first.stop();
 
     const second = await harness.start();
-    await second.service.resume();
     const [result] = await second.waitFor("result", started.thread.id, 1, 5000);
     expect(result?.type === "result" && result.draftChanged).toBe(true);
     expect(harness.emulator.state.turnRequests(sessionId).map((r) => r.message)).toEqual([
@@ -133,7 +132,7 @@ describe("restart recovery", () => {
     });
 
     const second = await harness.start();
-    expect(await second.service.resume()).toBe(1);
+    expect(second.resumed).toBe(1);
     await second.waitFor("result", started.thread.id, 1, 8000);
     const sessionId = thread?.sessionId ?? "";
     expect(harness.emulator.state.turnRequests(sessionId).map((r) => r.message)).toEqual([

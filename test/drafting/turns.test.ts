@@ -118,7 +118,13 @@ describe("a turn", () => {
       const accepted = await bot.service.submitMessage({ thread: ref, author, text });
       expect(accepted).toMatchObject({ status: "accepted", queued: true });
     }
-    expect(bot.outcomesFor(thread.id, "queued")).toHaveLength(3);
+    // The thread's driver shows each new message queued (woken by the message being recorded).
+    const last = (await bot.waitFor("queued", thread.id, 3)).at(-1);
+    expect(last?.type === "queued" && last.waiting.map((w) => w.author.id)).toEqual([
+      dana.id,
+      lee.id,
+      dana.id,
+    ]);
     await bot.waitFor("result", thread.id, 2);
     const requests = harness.emulator.state.turnRequests(await sessionIdOf(thread.id));
     expect(requests.map((r) => r.message)).toEqual([

@@ -1,52 +1,19 @@
 import { WebClient } from "@slack/web-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Clock, systemClock } from "../../src/clock.ts";
 import type { DraftView } from "../../src/drafting/draft-view.ts";
-import type { DraftingService } from "../../src/drafting/drafting-service.ts";
 import type { TurnOutcome } from "../../src/drafting/outcomes.ts";
-import type { ThreadRecord, TurnRecord } from "../../src/drafting/store.ts";
+import type { ThreadRecord } from "../../src/drafting/store.ts";
 import { createSilentLogger } from "../../src/logger.ts";
-import { createThreadPresenter } from "../../src/slack/thread-presenter.ts";
+import { createPoster } from "../../src/slack/poster.ts";
+import { createThreadPresenter, type ThreadPresenter } from "../../src/slack/thread-presenter.ts";
+import type { Store } from "../../src/store/index.ts";
+import { createSqliteStore } from "../../src/store/sqlite/store.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { flush, ManualClock } from "../support/manual-clock.ts";
+import { ManualClock } from "../support/manual-clock.ts";
 
-/** The few drafting calls the presenter makes, kept in memory. */
-function draftingStub() {
-  const turns = new Map<number, TurnRecord>();
-  let card: { ts: string | null; payload: string | null; revision: number } = {
-    ts: null,
-    payload: null,
-    revision: 0,
-  };
-  const stub = {
-    async turnsOf(threadId: number, states?: readonly string[]) {
-      return [...turns.values()].filter(
-        (t) => t.threadId === threadId && (!states || states.includes(t.state)),
-      );
-    },
-    async noteStatusMessage(ids: readonly number[], ts: string | null) {
-      for (const id of ids) {
-        const turn = turns.get(id);
-        if (turn) turns.set(id, { ...turn, statusMessageTs: ts });
-      }
-    },
-    async nextCardRevision() {
-      return card.revision + 1;
-    },
-    async noteCard(_threadId: number, next: { ts: string; revision: number; payload: string }) {
-      const previous = {
-        previousTs: card.ts,
-        previousPayload: card.payload,
-        previousRevision: card.revision,
-      };
-      card = { ts: next.ts, payload: next.payload, revision: next.revision };
-      return previous;
-    },
-  };
-  return { stub: stub as unknown as DraftingService, turns };
-}
-
-const thread = (threadTs: string): ThreadRecord => ({
-  id: 1,
+const thread = (threadTs: string, id = 1): ThreadRecord => ({
+  id,
   teamId: "T0TEAM",
   channelId: "C0P",
   threadTs,
@@ -55,26 +22,27 @@ const thread = (threadTs: string): ThreadRecord => ({
   nodeId: "n-1",
   startedBy: "U0DANA",
   createdAt: 0,
-  statusMessageTs: null,
-  cardMessageTs: null,
-  cardRevision: 0,
-  cardPayload: null,
   draftHash: null,
   turnCount: 1,
   messageCount: 0,
 });
 
-const turn = (id: number): TurnRecord =>
-  ({
-    id,
-    threadId: 1,
-    kind: "chat",
-    state: "dispatched",
-    text: "hi",
-    authorId: "U0DANA",
-    authorName: "Dana",
-    statusMessageTs: null,
-  }) as TurnRecord;
+/** A lease that stays held, or one the test can take away. */
+function fence(held = true) {
+  const state = { held };
+  return {
+    state,
+    fence: {
+      get held() {
+        return state.held;
+      },
+      assertHeld() {
+        if (!state.held) throw Object.assign(new Error("lease lost"), { name: "LeaseLostError" });
+      },
+    },
+  };
+}
+const held = fence().fence;
 
 const view: DraftView = {
   sessionId: "s-1",
@@ -93,48 +61,79 @@ const view: DraftView = {
   wordCount: 4,
 };
 
+const dispatched = (t: ThreadRecord, turnIds: number[], extra: Partial<TurnOutcome> = {}): TurnOutcome =>
+  ({
+    type: "dispatched",
+    thread: t,
+    turnIds,
+    kind: "chat",
+    turnNumber: 1,
+    leadCount: null,
+    requestedBy: [],
+    stillWaiting: [],
+    fence: held,
+    ...extra,
+  }) as TurnOutcome;
+
+const result = (t: ThreadRecord, turnIds: number[], extra: Partial<TurnOutcome> = {}): TurnOutcome =>
+  ({
+    type: "result",
+    thread: t,
+    turnIds,
+    kind: "chat",
+    replies: ["Answer."],
+    draft: view,
+    draftChanged: false,
+    requestedBy: [],
+    fence: held,
+    ...extra,
+  }) as TurnOutcome;
+
 let slack: FakeSlack;
 beforeAll(async () => {
   slack = await startFakeSlack();
 });
 afterAll(() => slack.close());
 
-function setup() {
-  const clock = new ManualClock();
-  const { stub, turns } = draftingStub();
-  const client = new WebClient(slack.token, { slackApiUrl: slack.url, retryConfig: { retries: 0 } });
+/** A presenter as a replica builds it: the real client (no retries of its own), poster and message store. */
+function setup(options: { store?: Store; realTime?: boolean } = {}) {
+  // Real time where the poster backs off between attempts; a manual clock for the indicator's timers.
+  const clock: Clock & { advance?: (ms: number) => Promise<void> } = options.realTime
+    ? systemClock
+    : new ManualClock();
+  const store = options.store ?? createSqliteStore({ url: "sqlite::memory:" });
+  const client = new WebClient(slack.token, {
+    slackApiUrl: slack.url,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+  });
+  const clients = { forTeam: async () => client };
+  const logger = createSilentLogger();
+  const poster = createPoster({ clients, messages: store, clock, logger });
   const presenter = createThreadPresenter({
-    client,
-    drafting: stub,
-    logger: createSilentLogger(),
+    clients,
+    poster,
+    messages: store,
+    logger,
     clock,
     turnTimeoutMs: 300_000,
     indicatorRefreshMs: 90_000,
   });
-  return { clock, turns, presenter };
+  return { clock, store, presenter };
 }
 
-async function settle(presenter: { handle: (o: TurnOutcome) => Promise<void> }, outcome: TurnOutcome) {
+async function settle(presenter: ThreadPresenter, outcome: TurnOutcome) {
   await presenter.handle(outcome);
-  await flush();
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await presenter.idle();
 }
 
 describe("thread presenter", () => {
   it("sets the native status, refreshes it before Slack's 2-minute expiry, and stops at the end", async () => {
-    const { clock, turns, presenter } = setup();
+    const { clock: anyClock, presenter } = setup();
+    const clock = anyClock as ManualClock;
     const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
     const t = thread(root.ts);
-    turns.set(1, turn(1));
-    await settle(presenter, {
-      type: "dispatched",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      turnNumber: 1,
-      leadCount: null,
-      requestedBy: [{ id: "U0DANA", name: "Dana" }],
-    });
+    await settle(presenter, dispatched(t, [1], { requestedBy: [{ id: "U0DANA", name: "Dana" }] } as never));
     expect(slack.currentStatus("C0P", root.ts)).toBe("is drafting...");
     const statusMessage = slack
       .thread("C0P", root.ts)
@@ -143,77 +142,39 @@ describe("thread presenter", () => {
 
     for (let i = 0; i < 3; i++) {
       await clock.advance(90_000);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await presenter.idle();
     }
     const sets = slack.statuses("C0P", root.ts).filter((s) => s.status !== "");
     expect(sets.length).toBe(4);
 
-    await settle(presenter, {
-      type: "result",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      replies: ["A question?"],
-      draft: view,
-      draftChanged: false,
-      requestedBy: [],
-    });
+    await settle(presenter, result(t, [1], { replies: ["A question?"] } as never));
     // No post happened, so the status is cleared explicitly.
     expect(slack.currentStatus("C0P", root.ts)).toBe("");
     expect(slack.message("C0P", statusMessage?.ts ?? "")?.text).toContain("A question?");
     await clock.advance(200_000);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await presenter.idle();
     expect(slack.statuses("C0P", root.ts).filter((s) => s.status !== "")).toHaveLength(4);
     await presenter.close();
   });
 
   it("an ordinary turn costs 4 chat.* calls and one native status call", async () => {
-    const { turns, presenter } = setup();
+    const { presenter } = setup();
     const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
     const t = thread(root.ts);
     // A first card, as an earlier turn would have left it.
-    turns.set(1, turn(1));
-    await settle(presenter, {
-      type: "dispatched",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      turnNumber: 2,
-      leadCount: null,
-      requestedBy: [],
-    });
-    await settle(presenter, {
-      type: "result",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      replies: ["v1"],
-      draft: view,
-      draftChanged: true,
-      requestedBy: [],
-    });
+    await settle(presenter, dispatched(t, [1]));
+    await settle(presenter, result(t, [1], { replies: ["v1"], draftChanged: true } as never));
 
     slack.resetCalls();
-    turns.set(2, turn(2));
-    await settle(presenter, {
-      type: "dispatched",
-      thread: t,
-      turnIds: [2],
-      kind: "chat",
-      turnNumber: 3,
-      leadCount: null,
-      requestedBy: [],
-    });
-    await settle(presenter, {
-      type: "result",
-      thread: t,
-      turnIds: [2],
-      kind: "chat",
-      replies: ["Shorter now."],
-      draft: { ...view, frameworkVersion: 2, body: "Hi." },
-      draftChanged: true,
-      requestedBy: [],
-    });
+    await settle(presenter, dispatched(t, [2], { turnNumber: 3 } as never));
+    await settle(
+      presenter,
+      result(t, [2], {
+        replies: ["Shorter now."],
+        draft: { ...view, frameworkVersion: 2, body: "Hi." },
+        draftChanged: true,
+      } as never),
+    );
     const methods = slack.calls.map((c) => c.method);
     // status post, card post, status -> reply, previous card -> superseded
     expect(methods.filter((m) => m.startsWith("chat.")).sort()).toEqual(
@@ -225,61 +186,92 @@ describe("thread presenter", () => {
   });
 
   it("a native status failure never fails the turn", async () => {
-    const { turns, presenter } = setup();
+    const { presenter } = setup();
     const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
     const t = thread(root.ts);
-    turns.set(1, turn(1));
     slack.failNext("assistant.threads.setStatus", "not_allowed_token_type", 5);
-    await settle(presenter, {
-      type: "dispatched",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      turnNumber: 1,
-      leadCount: null,
-      requestedBy: [],
-    });
-    await settle(presenter, {
-      type: "result",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      replies: ["Answer."],
-      draft: view,
-      draftChanged: false,
-      requestedBy: [],
-    });
+    await settle(presenter, dispatched(t, [1]));
+    await settle(presenter, result(t, [1]));
     expect(slack.thread("C0P", root.ts).some((m) => m.text.includes("Answer."))).toBe(true);
     await presenter.close();
   });
 
   it("a card Slack refuses still leaves the reply in the thread and the indicator cleared", async () => {
-    const { turns, presenter } = setup();
+    const { presenter } = setup();
     const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
     const t = thread(root.ts);
-    turns.set(1, turn(1));
-    await settle(presenter, {
-      type: "dispatched",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      turnNumber: 2,
-      leadCount: null,
-      requestedBy: [],
-    });
+    await settle(presenter, dispatched(t, [1], { turnNumber: 2 } as never));
     slack.failNext("chat.postMessage", "invalid_blocks");
-    await settle(presenter, {
-      type: "result",
-      thread: t,
-      turnIds: [1],
-      kind: "chat",
-      replies: ["Here you go."],
-      draft: view,
-      draftChanged: true,
-      requestedBy: [],
-    });
+    await settle(presenter, result(t, [1], { replies: ["Here you go."], draftChanged: true } as never));
     expect(slack.thread("C0P", root.ts).some((m) => m.text.includes("Here you go."))).toBe(true);
     expect(slack.currentStatus("C0P", root.ts)).toBe("");
+    await presenter.close();
+  });
+});
+
+describe("posts whose answer is lost", () => {
+  it("a card Slack stored before answering 500 is adopted, not posted again; the status is resolved", async () => {
+    const { presenter } = setup({ realTime: true });
+    const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
+    const t = thread(root.ts);
+    await settle(presenter, dispatched(t, [1]));
+    slack.failAfterStore("chat.postMessage", { mode: "http_500", times: 1 });
+    await settle(presenter, result(t, [1], { replies: ["Here it is."], draftChanged: true } as never));
+    const cards = slack
+      .thread("C0P", root.ts)
+      .filter((m) => m.text.startsWith("Draft v1") || /Draft v1/.test(JSON.stringify(m.blocks)));
+    expect(cards).toHaveLength(1);
+    const texts = slack.thread("C0P", root.ts).map((m) => m.text);
+    expect(texts.filter((text) => /Drafting\.\.\./.test(text))).toEqual([]);
+    expect(texts.some((text) => text.includes("Here it is."))).toBe(true);
+    expect(slack.callsTo("conversations.replies").length).toBeGreaterThan(0);
+    await presenter.close();
+  });
+
+  it("a status post whose connection dropped after Slack stored it is found and edited, never left 'Drafting...'", async () => {
+    const { presenter } = setup({ realTime: true });
+    const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
+    const t = thread(root.ts);
+    slack.failAfterStore("chat.postMessage", { mode: "drop_connection", times: 1 });
+    await settle(presenter, dispatched(t, [1], { turnNumber: 4 } as never));
+    await settle(presenter, result(t, [1], { replies: ["Done."] } as never));
+    const bot = slack.thread("C0P", root.ts).filter((m) => m.bot_id);
+    expect(bot.map((m) => m.text)).toEqual([expect.stringContaining("Done.")]);
+    await presenter.close();
+  });
+
+  it("another replica showing the same result after a crash adopts every post: nothing doubled", async () => {
+    const store = createSqliteStore({ url: "sqlite::memory:" });
+    const first = setup({ store, realTime: true });
+    const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
+    const t = thread(root.ts, 7);
+    await settle(first.presenter, dispatched(t, [1]));
+    const shown = result(t, [1], { replies: ["Result once."], draftChanged: true } as never);
+    await settle(first.presenter, shown);
+    // The turn was not marked done before the crash: the next driver shows the same result again.
+    const second = setup({ store, realTime: true });
+    await settle(second.presenter, shown);
+    const bot = slack.thread("C0P", root.ts).filter((m) => m.bot_id);
+    expect(bot.filter((m) => m.text.includes("Result once."))).toHaveLength(1);
+    expect(bot.filter((m) => /Draft v1/.test(m.text))).toHaveLength(1);
+    await first.presenter.close();
+    await second.presenter.close();
+  });
+
+  it("writes nothing more for a thread whose lease was lost", async () => {
+    const { presenter } = setup({ realTime: true });
+    const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
+    const t = thread(root.ts);
+    const lease = fence();
+    await settle(presenter, dispatched(t, [1], { fence: lease.fence } as never));
+    const before = slack.calls.length;
+    lease.state.held = false;
+    await settle(
+      presenter,
+      result(t, [1], { replies: ["Too late."], draftChanged: true, fence: lease.fence } as never),
+    );
+    expect(slack.calls.slice(before).filter((c) => c.method.startsWith("chat."))).toEqual([]);
+    expect(slack.thread("C0P", root.ts).some((m) => m.text.includes("Too late."))).toBe(false);
     await presenter.close();
   });
 });

@@ -8,10 +8,10 @@ import { createDraftingService, type DraftingService } from "../../src/drafting/
 import type { TurnOutcome } from "../../src/drafting/outcomes.ts";
 import { createDurationModel } from "../../src/drafting/poll-schedule.ts";
 import { createTriggerRunSubscriber } from "../../src/drafting/realtime.ts";
-import { createSqliteStore } from "../../src/drafting/sqlite-store.ts";
 import type { DraftStore, ThreadRef } from "../../src/drafting/store.ts";
 import { createSilentLogger, type Logger } from "../../src/logger.ts";
 import { createPuffleClient, type PuffleClient } from "../../src/puffle/client.ts";
+import { createSqliteStore } from "../../src/store/sqlite/store.ts";
 import { eventually, startPuffle } from "./puffle.ts";
 
 export const DRAFT_STEP = { campaignId: SEED.draftCampaign.id, nodeId: SEED.draftCampaign.emailNodeId };
@@ -20,6 +20,7 @@ export interface InstanceOptions {
   realtime?: boolean;
   pollIntervalMs?: number;
   turnTimeoutMs?: number;
+  leaseTtlMs?: number;
   logger?: Logger;
 }
 
@@ -29,6 +30,8 @@ export interface DraftingInstance {
   store: DraftStore;
   puffle: PuffleClient;
   outcomes: TurnOutcome[];
+  /** Threads with open work this instance took when it started (a restart resumes them). */
+  resumed: number;
   /** Outcomes about one thread, by type. */
   outcomesFor(threadId: number, type?: TurnOutcome["type"]): TurnOutcome[];
   waitFor(
@@ -49,6 +52,7 @@ export interface DraftingHarness {
 }
 
 let threadCounter = 0;
+let instanceCounter = 0;
 export function newThreadRef(channelId = "C0DRAFT"): ThreadRef {
   threadCounter++;
   return { teamId: "T0TEAM", channelId, threadTs: `1767000000.${String(threadCounter).padStart(6, "0")}` };
@@ -83,6 +87,7 @@ export async function startDraftingHarness(emulatorOptions: EmulatorOptions = {}
         dispatchTimeoutMs: 3000,
       });
       const outcomes: TurnOutcome[] = [];
+      instanceCounter++;
       const service = createDraftingService({
         store,
         puffle,
@@ -98,13 +103,17 @@ export async function startDraftingHarness(emulatorOptions: EmulatorOptions = {}
             ? undefined
             : createTriggerRunSubscriber({ baseUrl: emulator.url, logger }),
         durations: createDurationModel(),
+        replicaId: `instance-${instanceCounter}`,
+        leaseTtlMs: options.leaseTtlMs ?? 15_000,
       });
+      const resumed = await service.start();
       let stopped = false;
       const instance: DraftingInstance = {
         service,
         store,
         puffle,
         outcomes,
+        resumed,
         outcomesFor: (threadId, type) =>
           outcomes.filter((o) => o.thread.id === threadId && (type === undefined || o.type === type)),
         waitFor: (type, threadId, count = 1, timeoutMs = 8000) =>

@@ -44,7 +44,7 @@ describe("config", () => {
       PUFFLE_API_URL: "ftp://nope",
       PUFFLE_CAMPAIGN_ID: "3f2c8a1e-0b7d-4e59-9c1a-2d4e6f8a0b1c",
       LOG_LEVEL: "loud",
-      DATABASE_URL: "postgres://localhost/db",
+      DATABASE_URL: "mysql://localhost/db",
     });
     const text = problems.join("\n");
     expect(problems.length).toBeGreaterThanOrEqual(8);

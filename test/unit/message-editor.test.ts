@@ -13,7 +13,10 @@ function stubClient(clock: ManualClock) {
       },
     },
   } as unknown as WebClient;
-  return { client, updates };
+  const update = async (channel: string, ts: string, message: { text: string; blocks: unknown[] }) => {
+    await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks as never });
+  };
+  return { client, update, updates };
 }
 
 const message = (text: string) => ({ text, blocks: [] });
@@ -21,8 +24,8 @@ const message = (text: string) => ({ text, blocks: [] });
 describe("message editor", () => {
   it("applies at most one chat.update per message per 2 s, keeping only the newest content", async () => {
     const clock = new ManualClock();
-    const { client, updates } = stubClient(clock);
-    const editor = createMessageEditor({ client, clock, minIntervalMs: 2000 });
+    const { update, updates } = stubClient(clock);
+    const editor = createMessageEditor({ update, clock, minIntervalMs: 2000 });
     const start = clock.now();
 
     await editor.edit("C1", "1.1", message("queued"));
@@ -45,8 +48,8 @@ describe("message editor", () => {
 
   it("edits of different messages never wait for each other", async () => {
     const clock = new ManualClock();
-    const { client, updates } = stubClient(clock);
-    const editor = createMessageEditor({ client, clock, minIntervalMs: 2000 });
+    const { update, updates } = stubClient(clock);
+    const editor = createMessageEditor({ update, clock, minIntervalMs: 2000 });
     await editor.edit("C1", "1.1", message("a"));
     await editor.edit("C1", "2.2", message("b"));
     await editor.edit("C2", "1.1", message("c"));
@@ -55,8 +58,8 @@ describe("message editor", () => {
 
   it("flush applies waiting edits at once (shutdown)", async () => {
     const clock = new ManualClock();
-    const { client, updates } = stubClient(clock);
-    const editor = createMessageEditor({ client, clock, minIntervalMs: 2000 });
+    const { update, updates } = stubClient(clock);
+    const editor = createMessageEditor({ update, clock, minIntervalMs: 2000 });
     await editor.edit("C1", "1.1", message("first"));
     void editor.edit("C1", "1.1", message("last"));
     await editor.flush();
@@ -65,16 +68,12 @@ describe("message editor", () => {
 
   it("a Slack error reaches the caller, so it can post instead", async () => {
     const clock = new ManualClock();
-    const client = {
-      chat: {
-        update: async () => {
-          throw Object.assign(new Error("An API error occurred: message_not_found"), {
-            data: { error: "message_not_found" },
-          });
-        },
-      },
-    } as unknown as WebClient;
-    const editor = createMessageEditor({ client, clock, minIntervalMs: 2000 });
+    const update = async () => {
+      throw Object.assign(new Error("An API error occurred: message_not_found"), {
+        data: { error: "message_not_found" },
+      });
+    };
+    const editor = createMessageEditor({ update, clock, minIntervalMs: 2000 });
     await expect(editor.edit("C1", "9.9", message("x"))).rejects.toMatchObject({
       data: { error: "message_not_found" },
     });

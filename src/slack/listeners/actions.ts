@@ -177,7 +177,12 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
         stepLabel: saved.stepLabel,
         userId: click.userId,
       });
-      await postInThread(client, deps, click.ref, message);
+      await postInThread(
+        deps,
+        `saved:${thread.id}:${click.triggerId}`,
+        { ...click.ref, threadId: thread.id },
+        message,
+      );
       return;
     }
     await tellUser(client, deps, where(click), SAVE_REFUSALS[saved.reason](saved.detail));
@@ -301,9 +306,9 @@ async function liveCard(
 async function currentCard(deps: ListenerDeps, click: Click): Promise<ThreadRecord | undefined> {
   const card = parseCardButtonValue(click.value);
   const thread = await deps.drafting.findThread(click.ref);
-  if (card && thread && thread.sessionId === card.sessionId && thread.cardRevision === card.revision)
-    return thread;
-  return undefined;
+  if (!card || !thread || thread.sessionId !== card.sessionId) return undefined;
+  const live = await deps.messages.liveCard(thread.id);
+  return live?.revision === card.revision ? thread : undefined;
 }
 
 function cardMetadata(click: Click, thread: ThreadRecord): string {
@@ -312,7 +317,8 @@ function cardMetadata(click: Click, thread: ThreadRecord): string {
     channelId: click.ref.channelId,
     threadTs: click.ref.threadTs,
     sessionId: thread.sessionId ?? "",
-    revision: thread.cardRevision,
+    // The click was checked against the live card: its revision is the button's.
+    revision: parseCardButtonValue(click.value)?.revision ?? 0,
   };
   return encodeMetadata(metadata);
 }

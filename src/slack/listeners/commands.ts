@@ -5,6 +5,7 @@ import type { StepChoice } from "../../drafting/store.ts";
 import { COMMAND } from "../ids.ts";
 import { helpMessage } from "../render/modals.ts";
 import { renderDraftStarted } from "../render/prompts.ts";
+import { slackErrorCode } from "../slack-errors.ts";
 import { decodeIncoming } from "../text.ts";
 import {
   authorOf,
@@ -95,14 +96,14 @@ export async function startFromCommand(
   const root = renderDraftStarted({ userId: input.userId, brief: input.brief });
   let ts: string | undefined;
   try {
-    const posted = await client.chat.postMessage({
-      channel: input.channelId,
-      text: root.text,
-      blocks: root.blocks,
-    });
-    ts = posted.ts;
+    // Keyed by the command's delivery: a lost answer is found in the channel, not posted twice.
+    ts = await deps.poster.post(
+      `root:${input.dedupeKey}`,
+      { teamId: input.teamId, threadId: 0, channel: input.channelId },
+      root,
+    );
   } catch (error) {
-    deps.logger.warn({ channel: input.channelId, err: (error as Error).message }, "command.post_failed");
+    deps.logger.warn({ channel: input.channelId, err: slackErrorCode(error) }, "command.post_failed");
   }
   if (!ts) {
     await tellUser(

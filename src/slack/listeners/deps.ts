@@ -3,14 +3,19 @@ import type { z } from "zod";
 import type { DraftingService } from "../../drafting/drafting-service.ts";
 import type { Author } from "../../drafting/outcomes.ts";
 import type { Logger } from "../../logger.ts";
+import type { SlackMessageStore } from "../message-store.ts";
+import type { Poster } from "../poster.ts";
 import type { SlackMessage } from "../render/blocks.ts";
-import type { ThreadPresenter } from "../thread-presenter.ts";
+import { slackErrorCode } from "../slack-errors.ts";
 import type { UserNames } from "../user-names.ts";
 
 /** What every listener needs; built once by app.ts. */
 export interface ListenerDeps {
   drafting: DraftingService;
-  presenter: ThreadPresenter;
+  /** What the Slack layer remembers of its messages (the live card's revision, for stale clicks). */
+  messages: SlackMessageStore;
+  /** Posts once per key, also for listeners' own messages (prompts, notes). */
+  poster: Poster;
   names: UserNames;
   logger: Logger;
   botUserId: string;
@@ -73,23 +78,29 @@ export async function tellUser(
   }
 }
 
-/** Posts in a thread; returns the new message's ts, or undefined (logged) when Slack refused. */
+/**
+ * Posts in a thread, once for `key` (a lost answer is looked up, never posted twice); returns the
+ * message's ts, or undefined (logged) when Slack refused.
+ */
 export async function postInThread(
-  client: WebClient,
   deps: ListenerDeps,
-  where: { channelId: string; threadTs: string },
+  key: string,
+  where: { teamId: string; channelId: string; threadTs: string; threadId?: number },
   message: SlackMessage,
 ): Promise<string | undefined> {
   try {
-    const posted = await client.chat.postMessage({
-      channel: where.channelId,
-      thread_ts: where.threadTs,
-      text: message.text,
-      blocks: message.blocks,
-    });
-    return posted.ts;
+    return await deps.poster.post(
+      key,
+      {
+        teamId: where.teamId,
+        threadId: where.threadId ?? 0,
+        channel: where.channelId,
+        threadTs: where.threadTs,
+      },
+      message,
+    );
   } catch (error) {
-    deps.logger.warn({ channel: where.channelId, err: (error as Error).message }, "slack.post_failed");
+    deps.logger.warn({ channel: where.channelId, key, err: slackErrorCode(error) }, "slack.post_failed");
     return undefined;
   }
 }

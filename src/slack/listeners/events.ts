@@ -1,5 +1,4 @@
 import type { App } from "@slack/bolt";
-import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import type { ThreadRef } from "../../drafting/store.ts";
 import { renderNoBrief, renderStepPrompt } from "../render/prompts.ts";
@@ -46,11 +45,11 @@ const HUMAN_SUBTYPES = new Set(["thread_broadcast", "file_share"]);
 const SIDE_REMARK = /^\/\//;
 
 export function registerEventListeners(app: App, deps: ListenerDeps): void {
-  app.event("app_mention", async ({ event, body, client }) => {
-    await onMessage(deps, client, { raw: event, envelope: body, isMention: true });
+  app.event("app_mention", async ({ event, body }) => {
+    await onMessage(deps, { raw: event, envelope: body, isMention: true });
   });
-  app.event("message", async ({ event, body, client }) => {
-    await onMessage(deps, client, { raw: event, envelope: body, isMention: false });
+  app.event("message", async ({ event, body }) => {
+    await onMessage(deps, { raw: event, envelope: body, isMention: false });
   });
 }
 
@@ -63,7 +62,6 @@ const EnvelopeSchema = z.looseObject({ event_id: z.string().optional(), team_id:
  */
 async function onMessage(
   deps: ListenerDeps,
-  client: WebClient,
   input: { raw: unknown; envelope: unknown; isMention: boolean },
 ): Promise<void> {
   const event = readPayload(deps, "event", MessageEventSchema, input.raw);
@@ -98,7 +96,9 @@ async function onMessage(
 
   if (!text) {
     if (startsDraft && (await deps.drafting.claimDelivery(dedupeKeys))) {
-      deps.later("event.no_brief", () => postInThread(client, deps, ref, renderNoBrief()));
+      deps.later("event.no_brief", () =>
+        postInThread(deps, `nobrief:${event.channel}:${event.ts}`, ref, renderNoBrief()),
+      );
     }
     return;
   }
@@ -139,7 +139,9 @@ async function onMessage(
     fillAuthorName(deps, started.turn.id, author);
   if (started.status === "needs_step") {
     const threadId = started.thread.id;
-    deps.later("event.step_prompt", () => postInThread(client, deps, ref, renderStepPrompt({ threadId })));
+    deps.later("event.step_prompt", () =>
+      postInThread(deps, `prompt:${threadId}`, { ...ref, threadId }, renderStepPrompt({ threadId })),
+    );
   } else if (started.status === "exists") {
     // Another delivery created the thread a moment ago: this message is its next turn.
     await deps.drafting.submitMessage({ thread: ref, author, text, slackTs: event.ts, dedupeKeys });

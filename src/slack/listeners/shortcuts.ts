@@ -92,7 +92,12 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
         metadata: { mode: "thread", teamId: team.id, channelId: channel.id, threadId },
         // The thread also shows the question, so anyone can pick if this modal is closed.
         afterOpen: async () => {
-          const promptTs = await postInThread(client, deps, ref, renderStepPrompt({ threadId }));
+          const promptTs = await postInThread(
+            deps,
+            `prompt:${threadId}`,
+            { ...ref, threadId },
+            renderStepPrompt({ threadId }),
+          );
           return promptTs ? { promptTs } : {};
         },
       });

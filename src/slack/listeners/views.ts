@@ -117,6 +117,8 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
           return;
         }
         await announceStep(client, deps, {
+          teamId: chosen.thread.teamId,
+          threadId: chosen.thread.id,
           channelId: chosen.thread.channelId,
           threadTs: chosen.thread.threadTs,
           promptTs: metadata.promptTs,
@@ -147,7 +149,7 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
       text: instruction.value,
       dedupeKeys: [`view:${view.id}`],
     });
-    if (thread.cardRevision !== card.revision) {
+    if ((await deps.messages.liveCard(thread.id))?.revision !== card.revision) {
       await tellUser(
         client,
         deps,
@@ -193,9 +195,8 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
         subject: values.value.subject,
         body: values.value.body,
       });
-      if (saved.status === "saved") {
-        await deps.presenter.showDraft(saved.thread, saved.draft, [author]);
-      } else if (saved.reason === "busy") {
+      // A saved edit shows as a new card (posted by the drafting core's outcome, under the thread's lease).
+      if (saved.status === "refused" && saved.reason === "busy") {
         await tellUser(
           client,
           deps,
@@ -220,6 +221,8 @@ async function announceStep(
   client: WebClient,
   deps: ListenerDeps,
   input: {
+    teamId: string;
+    threadId: number;
     channelId: string;
     threadTs: string;
     promptTs?: string | undefined;
@@ -234,7 +237,7 @@ async function announceStep(
     userId: input.userId,
   });
   if (!input.promptTs) {
-    await postInThread(client, deps, input, message);
+    await postInThread(deps, `chosen:${input.threadId}`, input, message);
     return;
   }
   try {

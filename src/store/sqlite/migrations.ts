@@ -134,6 +134,55 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE turns ADD COLUMN status_message_ts TEXT;
     `,
   },
+  {
+    version: 3,
+    name: "leases and fencing; what Slack messages we posted moves to tables of the Slack layer",
+    up: `
+      -- One replica drives a thread at a time; the token grows with every new holder (fencing).
+      ALTER TABLE threads ADD COLUMN lease_owner TEXT;
+      ALTER TABLE threads ADD COLUMN lease_token INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE threads ADD COLUMN lease_expires_at INTEGER NOT NULL DEFAULT 0;
+      -- "Check again" gives a timed-out turn a new deadline that any replica can read.
+      ALTER TABLE turns ADD COLUMN deadline_at INTEGER;
+
+      -- Every post by a key of ours: a post whose answer was lost is looked up, never posted twice.
+      CREATE TABLE slack_posts (
+        key TEXT PRIMARY KEY,
+        thread_id INTEGER NOT NULL,
+        ts TEXT,
+        created_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX slack_posts_thread ON slack_posts (thread_id);
+      CREATE TABLE slack_turn_status (
+        turn_id INTEGER PRIMARY KEY,
+        post_key TEXT NOT NULL
+      );
+      CREATE TABLE slack_cards (
+        thread_id INTEGER NOT NULL,
+        revision INTEGER NOT NULL,
+        ts TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        superseded_at INTEGER,
+        PRIMARY KEY (thread_id, revision)
+      ) WITHOUT ROWID;
+
+      -- What version 2 kept in threads and turns moves over, so live cards keep their buttons.
+      INSERT INTO slack_cards (thread_id, revision, ts, payload)
+        SELECT id, card_revision, card_message_ts, card_payload FROM threads
+        WHERE card_message_ts IS NOT NULL AND card_payload IS NOT NULL;
+      INSERT INTO slack_posts (key, thread_id, ts, created_at)
+        SELECT 'status:legacy:' || id, thread_id, status_message_ts, created_at FROM turns
+        WHERE status_message_ts IS NOT NULL;
+      INSERT INTO slack_turn_status (turn_id, post_key)
+        SELECT id, 'status:legacy:' || id FROM turns WHERE status_message_ts IS NOT NULL;
+      ALTER TABLE threads DROP COLUMN status_message_ts;
+      ALTER TABLE threads DROP COLUMN card_message_ts;
+      ALTER TABLE threads DROP COLUMN card_revision;
+      ALTER TABLE threads DROP COLUMN card_payload;
+      ALTER TABLE turns DROP COLUMN status_message_ts;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

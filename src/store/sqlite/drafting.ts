@@ -1,163 +1,34 @@
 /**
- * The embedded DraftStore: one SQLite file in WAL mode, through better-sqlite3. Calls run synchronously
- * (an indexed lookup takes microseconds, less than a hop through a worker would) and are wrapped in
- * Promises to fit the port. Every statement is prepared once, when the store opens.
+ * The DraftStore on SQLite, through better-sqlite3. Calls run synchronously (an indexed lookup takes
+ * microseconds, less than a hop through a worker would) and are wrapped in Promises to fit the port.
+ * Every statement is prepared once, when the store opens. Leases work as on PostgreSQL, for one
+ * process; wake-ups stay in the process.
  */
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { EventEmitter } from "node:events";
 import Database from "better-sqlite3";
-import { migrate } from "./migrations.ts";
 import {
   DELIVERY_KEY_TTL_MS,
   type DraftStore,
+  type Lease,
+  LeaseLostError,
+  type LeaseRef,
   type NewThread,
   type NewTurn,
   type SavedChoice,
-  type StepChoice,
   type ThreadPatch,
   type ThreadRecord,
-  type ThreadRef,
   type TurnPatch,
   type TurnRecord,
   type TurnState,
-} from "./store.ts";
-
-export interface SqliteDraftStore extends DraftStore {
-  /** Absolute path of the database file, or ":memory:". */
-  readonly path: string;
-  /** Inserts many threads in one transaction; the benchmark seeds 100,000 threads with it. */
-  insertThreadsForBench(threads: readonly NewThread[], now: number): void;
-}
-
-const SCHEME = "sqlite:";
-const MEMORY = ":memory:";
-
-/** Picks the store implementation from DATABASE_URL's scheme. */
-export async function openStore(databaseUrl: string): Promise<DraftStore> {
-  if (databaseUrl.startsWith(SCHEME)) return createSqliteStore({ url: databaseUrl });
-  // Name only the scheme: the rest of a database URL may carry a password.
-  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(databaseUrl)?.[0] ?? "(none)";
-  throw new Error(
-    `Unsupported DATABASE_URL scheme "${scheme}". Supported: sqlite: ` +
-      "(for example sqlite:./data/puffle-drafter.db, or sqlite::memory: for a throwaway store).",
-  );
-}
-
-/** Opens (creating and migrating as needed) the database named by a `sqlite:` URL. */
-export function createSqliteStore(options: { url: string }): SqliteDraftStore {
-  const path = sqlitePath(options.url);
-  const db = openDatabase(path);
-  try {
-    migrate(db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
-  return storeOn(db, path);
-}
-
-/** "sqlite:./data/x.db", "sqlite:///abs/x.db" (the `//` form is tolerated) or "sqlite::memory:". */
-function sqlitePath(url: string): string {
-  if (!url.startsWith(SCHEME)) throw new Error(`A SQLite database URL starts with "${SCHEME}"`);
-  const rest = url.slice(SCHEME.length).replace(/^\/\//, "");
-  if (rest === MEMORY) return MEMORY;
-  if (rest === "") throw new Error(`"${url}" names no file; for example sqlite:./data/puffle-drafter.db`);
-  return resolve(rest);
-}
-
-function openDatabase(path: string): Database.Database {
-  if (path !== MEMORY) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  // WAL: readers never wait for the writer, and a crash mid-write cannot corrupt the file. With WAL,
-  // synchronous=NORMAL can lose the last commits on power loss but stays consistent, and is much faster.
-  if (path !== MEMORY) db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  db.pragma("busy_timeout = 5000");
-  return db;
-}
-
-/** Record field -> column. Typed as complete records so a field added to the port cannot be forgotten here. */
-const THREAD_COLUMNS: Record<keyof ThreadRecord, string> = {
-  id: "id",
-  teamId: "team_id",
-  channelId: "channel_id",
-  threadTs: "thread_ts",
-  sessionId: "session_id",
-  campaignId: "campaign_id",
-  nodeId: "node_id",
-  startedBy: "started_by",
-  createdAt: "created_at",
-  statusMessageTs: "status_message_ts",
-  cardMessageTs: "card_message_ts",
-  cardRevision: "card_revision",
-  cardPayload: "card_payload",
-  draftHash: "draft_hash",
-  turnCount: "turn_count",
-  messageCount: "message_count",
-};
-
-const TURN_COLUMNS: Record<keyof TurnRecord, string> = {
-  id: "id",
-  threadId: "thread_id",
-  kind: "kind",
-  state: "state",
-  text: "text",
-  authorId: "author_id",
-  authorName: "author_name",
-  slackTs: "slack_ts",
-  batchId: "batch_id",
-  sentText: "sent_text",
-  runId: "run_id",
-  runToken: "run_token",
-  messageCountAtDispatch: "message_count_at_dispatch",
-  attempts: "attempts",
-  failureCode: "failure_code",
-  failureDetail: "failure_detail",
-  timedOutAt: "timed_out_at",
-  leadCount: "lead_count",
-  statusMessageTs: "status_message_ts",
-  createdAt: "created_at",
-  dispatchedAt: "dispatched_at",
-  finishedAt: "finished_at",
-};
-
-const THREAD_PATCH_FIELDS = Object.keys({
-  sessionId: true,
-  statusMessageTs: true,
-  cardMessageTs: true,
-  cardRevision: true,
-  cardPayload: true,
-  draftHash: true,
-  turnCount: true,
-  messageCount: true,
-  campaignId: true,
-  nodeId: true,
-} satisfies Record<keyof ThreadPatch, true>) as (keyof ThreadPatch)[];
-
-const TURN_PATCH_FIELDS = Object.keys({
-  state: true,
-  batchId: true,
-  sentText: true,
-  runId: true,
-  runToken: true,
-  messageCountAtDispatch: true,
-  attempts: true,
-  failureCode: true,
-  failureDetail: true,
-  timedOutAt: true,
-  dispatchedAt: true,
-  finishedAt: true,
-  statusMessageTs: true,
-  authorName: true,
-} satisfies Record<keyof TurnPatch, true>) as (keyof TurnPatch)[];
-
-/** Aliasing columns to field names makes each row the record itself, with no mapping code. */
-function selectList(columns: Record<string, string>): string {
-  return Object.entries(columns)
-    .map(([field, column]) => `${column} AS ${field}`)
-    .join(", ");
-}
+} from "../../drafting/store.ts";
+import {
+  OPEN_TURN,
+  selectList,
+  THREAD_COLUMNS,
+  THREAD_PATCH_FIELDS,
+  TURN_COLUMNS,
+  TURN_PATCH_FIELDS,
+} from "../columns.ts";
 
 /**
  * One UPDATE serves every patch: a column takes the new value only when its `set_` flag is 1. This keeps
@@ -233,11 +104,25 @@ export const QUERIES = {
   // The states travel as one JSON array so that a single prepared statement serves any list.
   turnsOfThreadInStates: `${TURN_SELECT} WHERE thread_id = ? AND state IN (SELECT value FROM json_each(?)) ORDER BY id`,
   patchTurn: patchSql("turns", TURN_COLUMNS, TURN_PATCH_FIELDS),
+  turnThread: "SELECT thread_id FROM turns WHERE id = ?",
   moveTurn: "UPDATE turns SET thread_id = ? WHERE id = ?",
   // Spelled exactly like the turns_open partial index (migrations.ts) so that SQLite can use it.
-  threadsWithOpenTurns:
-    `${THREAD_SELECT} WHERE id IN (SELECT thread_id FROM turns ` +
-    "WHERE state IN ('pending', 'sending') OR (state = 'dispatched' AND timed_out_at IS NULL)) ORDER BY id",
+  threadsWithOpenTurns: `${THREAD_SELECT} WHERE id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ORDER BY id`,
+  acquireLease:
+    "UPDATE threads SET lease_owner = @owner, lease_expires_at = @until, " +
+    "lease_token = CASE WHEN lease_owner = @owner AND lease_expires_at > @now THEN lease_token ELSE lease_token + 1 END " +
+    "WHERE id = @id AND (lease_owner IS NULL OR lease_owner = @owner OR lease_expires_at <= @now) " +
+    "RETURNING lease_token",
+  renewLease:
+    "UPDATE threads SET lease_expires_at = @until WHERE id = @id AND lease_owner = @owner AND lease_token = @token",
+  releaseLease:
+    "UPDATE threads SET lease_owner = NULL, lease_expires_at = 0 " +
+    "WHERE id = @id AND lease_owner = @owner AND lease_token = @token",
+  fence: "SELECT 1 FROM threads WHERE id = ? AND lease_owner = ? AND lease_token = ?",
+  leaseHolder: "SELECT lease_owner AS owner, lease_expires_at AS expiresAt FROM threads WHERE id = ?",
+  threadsWithoutDriver:
+    `SELECT id FROM threads WHERE id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ` +
+    "AND (lease_owner IS NULL OR lease_expires_at <= ?) ORDER BY id LIMIT ?",
 } as const;
 
 function prepareStatements(db: Database.Database) {
@@ -260,12 +145,17 @@ function prepareStatements(db: Database.Database) {
     turnsOfThread: db.prepare<[number], TurnRecord>(QUERIES.turnsOfThread),
     turnsOfThreadInStates: db.prepare<[number, string], TurnRecord>(QUERIES.turnsOfThreadInStates),
     patchTurn: db.prepare<Params>(QUERIES.patchTurn),
+    turnThread: db.prepare<[number], number>(QUERIES.turnThread).pluck(),
     moveTurn: db.prepare<[number, number]>(QUERIES.moveTurn),
     threadsWithOpenTurns: db.prepare<[], ThreadRecord>(QUERIES.threadsWithOpenTurns),
+    acquireLease: db.prepare<Params, number>(QUERIES.acquireLease).pluck(),
+    renewLease: db.prepare<Params>(QUERIES.renewLease),
+    releaseLease: db.prepare<Params>(QUERIES.releaseLease),
+    fence: db.prepare<[number, string, number], number>(QUERIES.fence).pluck(),
+    leaseHolder: db.prepare<[number], { owner: string | null; expiresAt: number }>(QUERIES.leaseHolder),
+    threadsWithoutDriver: db.prepare<[number, number], number>(QUERIES.threadsWithoutDriver).pluck(),
   };
 }
-
-type Statements = ReturnType<typeof prepareStatements>;
 
 function threadParams(thread: NewThread, now: number): Params {
   return {
@@ -307,84 +197,116 @@ function explainSessionConflict<T>(sessionId: string | null | undefined, write: 
   }
 }
 
-/** The synchronous building blocks the transactions are made of. */
-function operations(s: Statements) {
-  return {
-    anyLive: (keys: readonly string[], now: number) =>
-      keys.some((key) => s.liveKey.get(key, now) !== undefined),
-    putKeys: (keys: readonly string[], now: number) => {
-      for (const key of keys) s.putKey.run(key, now + DELIVERY_KEY_TTL_MS);
-    },
-    /** Undefined when a thread with the same ref exists. */
-    insertThread: (thread: NewThread, now: number) =>
-      explainSessionConflict(thread.sessionId, () => s.insertThread.get(threadParams(thread, now))),
-    insertTurn: (turn: NewTurn, now: number) => s.insertTurn.get(turnParams(turn, now))!,
-  };
+export interface SqliteDraftStore extends Omit<DraftStore, "close"> {
+  insertThreads(threads: readonly NewThread[], now: number): void;
 }
 
-type Operations = ReturnType<typeof operations>;
+export function sqliteDraftStore(db: Database.Database): SqliteDraftStore {
+  const s = prepareStatements(db);
+  const wakeups = new EventEmitter();
+  wakeups.setMaxListeners(0);
 
-function transactions(db: Database.Database, s: Statements, op: Operations) {
-  return {
+  const anyLive = (keys: readonly string[], now: number) =>
+    keys.some((key) => s.liveKey.get(key, now) !== undefined);
+  const putKeys = (keys: readonly string[], now: number) => {
+    for (const key of keys) s.putKey.run(key, now + DELIVERY_KEY_TTL_MS);
+  };
+  /** Undefined when a thread with the same ref exists. */
+  const insertThread = (thread: NewThread, now: number) =>
+    explainSessionConflict(thread.sessionId, () => s.insertThread.get(threadParams(thread, now)));
+  const insertTurn = (turn: NewTurn, now: number) => s.insertTurn.get(turnParams(turn, now))!;
+  const checkFence = (fence: LeaseRef | undefined) => {
+    if (fence && s.fence.get(fence.threadId, fence.owner, fence.token) === undefined)
+      throw new LeaseLostError(fence.threadId);
+  };
+
+  const tx = {
     claim: db.transaction((keys: readonly string[], now: number) => {
-      if (op.anyLive(keys, now)) return false;
-      op.putKeys(keys, now);
+      if (anyLive(keys, now)) return false;
+      putKeys(keys, now);
       return true;
     }),
     createThreadWithTurn: db.transaction(
       (thread: NewThread, turn: Omit<NewTurn, "threadId">, keys: readonly string[], now: number) => {
         // A retried event for a thread it already created is a duplicate, not a second thread.
-        if (op.anyLive(keys, now)) return "duplicate" as const;
-        const created = op.insertThread(thread, now);
+        if (anyLive(keys, now)) return "duplicate" as const;
+        const created = insertThread(thread, now);
         if (created === undefined) return "thread_exists" as const;
-        op.putKeys(keys, now);
-        return { thread: created, turn: op.insertTurn({ ...turn, threadId: created.id }, now) };
+        putKeys(keys, now);
+        return { thread: created, turn: insertTurn({ ...turn, threadId: created.id }, now) };
       },
     ),
     addTurn: db.transaction((turn: NewTurn, keys: readonly string[], now: number) => {
-      if (op.anyLive(keys, now)) return "duplicate" as const;
-      op.putKeys(keys, now);
-      return op.insertTurn(turn, now);
+      if (anyLive(keys, now)) return "duplicate" as const;
+      putKeys(keys, now);
+      return insertTurn(turn, now);
     }),
-    patchTurns: db.transaction((ids: readonly number[], params: Params) => {
-      for (const id of ids) s.patchTurn.run({ ...params, id });
+    patchThread: db.transaction((id: number, params: Params, fence: LeaseRef | undefined) => {
+      checkFence(fence);
+      s.patchThread.run({ ...params, id });
     }),
-    moveTurns: db.transaction((ids: readonly number[], threadId: number) => {
+    deleteThread: db.transaction((id: number, fence: LeaseRef | undefined) => {
+      checkFence(fence);
+      s.deleteThread.run(id); // turns go with it (ON DELETE CASCADE)
+    }),
+    patchTurns: db.transaction((ids: readonly number[], params: Params, fence: LeaseRef | undefined) => {
+      checkFence(fence);
+      for (const id of ids) {
+        if (fence && s.turnThread.get(id) !== fence.threadId) throw new LeaseLostError(fence.threadId);
+        s.patchTurn.run({ ...params, id });
+      }
+    }),
+    moveTurns: db.transaction((ids: readonly number[], threadId: number, fence: LeaseRef | undefined) => {
+      checkFence(fence);
       for (const id of ids) s.moveTurn.run(threadId, id);
     }),
+    renew: db.transaction((leases: readonly LeaseRef[], until: number) =>
+      leases.flatMap((lease) =>
+        s.renewLease.run({ id: lease.threadId, owner: lease.owner, token: lease.token, until }).changes > 0
+          ? [lease.threadId]
+          : [],
+      ),
+    ),
+    acquire: db.transaction(
+      (threadId: number, owner: string, now: number, until: number): Lease | undefined => {
+        const before = s.leaseHolder.get(threadId);
+        const token = s.acquireLease.get({ id: threadId, owner, now, until });
+        if (token === undefined) return undefined;
+        const takenFrom =
+          before?.owner && before.owner !== owner && before.expiresAt > 0 ? before.owner : null;
+        return { threadId, owner, token, expiresAt: until, takenFrom };
+      },
+    ),
+    release: db.transaction((leases: readonly LeaseRef[]) => {
+      for (const lease of leases)
+        s.releaseLease.run({ id: lease.threadId, owner: lease.owner, token: lease.token });
+    }),
     insertThreads: db.transaction((threads: readonly NewThread[], now: number) => {
-      for (const thread of threads) op.insertThread(thread, now);
+      for (const thread of threads) insertThread(thread, now);
     }),
   };
-}
 
-function storeOn(db: Database.Database, path: string): SqliteDraftStore {
-  const s = prepareStatements(db);
-  const op = operations(s);
-  const tx = transactions(db, s, op);
   return {
-    path,
-    insertThreadsForBench: (threads, now) => tx.insertThreads(threads, now),
+    insertThreads: (threads, now) => tx.insertThreads(threads, now),
 
     claimDeliveries: async (keys, now) => tx.claim(keys, now),
     pruneDeliveries: async (now) => s.pruneKeys.run(now).changes,
 
     createThreadWithTurn: async (thread, turn, options) =>
       tx.createThreadWithTurn(thread, turn, options.dedupeKeys ?? [], options.now),
-    createThread: async (thread, now) => op.insertThread(thread, now) ?? "thread_exists",
-    getThread: async (ref: ThreadRef) => s.threadByRef.get(ref.teamId, ref.channelId, ref.threadTs),
+    createThread: async (thread, now) => insertThread(thread, now) ?? "thread_exists",
+    getThread: async (ref) => s.threadByRef.get(ref.teamId, ref.channelId, ref.threadTs),
     getThreadById: async (id) => s.threadById.get(id),
     getThreadBySession: async (sessionId) => s.threadBySession.get(sessionId),
-    updateThread: async (id, patch) => {
+    updateThread: async (id, patch: ThreadPatch, fence) => {
       const params = patchParams(THREAD_PATCH_FIELDS, patch);
-      if (params) explainSessionConflict(patch.sessionId, () => s.patchThread.run({ ...params, id }));
+      if (params) explainSessionConflict(patch.sessionId, () => tx.patchThread(id, params, fence));
+      else checkFence(fence);
     },
-    deleteThread: async (id) => {
-      s.deleteThread.run(id); // turns go with it (ON DELETE CASCADE)
-    },
+    deleteThread: async (id, fence) => tx.deleteThread(id, fence),
 
     getChannelChoice: async (teamId, channelId) => s.channelChoice.get(teamId, channelId),
-    setChannelChoice: async (teamId, channelId, choice: StepChoice, setBy, now) => {
+    setChannelChoice: async (teamId, channelId, choice, setBy, now) => {
       s.putChannelChoice.run(teamId, channelId, choice.campaignId, choice.nodeId, setBy, now);
     },
     getUserChoice: async (teamId, userId) => s.userChoice.get(teamId, userId),
@@ -398,15 +320,27 @@ function storeOn(db: Database.Database, path: string): SqliteDraftStore {
       states === undefined
         ? s.turnsOfThread.all(threadId)
         : s.turnsOfThreadInStates.all(threadId, JSON.stringify(states)),
-    updateTurns: async (ids, patch) => {
+    updateTurns: async (ids, patch: TurnPatch, fence) => {
       const params = patchParams(TURN_PATCH_FIELDS, patch);
-      if (params && ids.length > 0) tx.patchTurns(ids, params);
+      if (params && ids.length > 0) tx.patchTurns(ids, params, fence);
+      else checkFence(fence);
     },
-    moveTurns: async (ids, threadId) => tx.moveTurns(ids, threadId),
+    moveTurns: async (ids, threadId, fence) => tx.moveTurns(ids, threadId, fence),
     listThreadsWithOpenTurns: async () => s.threadsWithOpenTurns.all(),
 
-    close: async () => {
-      if (db.open) db.close();
+    acquireLease: async (threadId, owner, now, ttlMs) => tx.acquire(threadId, owner, now, now + ttlMs),
+    renewLeases: async (leases, now, ttlMs) => (leases.length === 0 ? [] : tx.renew(leases, now + ttlMs)),
+    releaseLeases: async (leases) => {
+      if (leases.length > 0) tx.release(leases);
+    },
+    threadsWithoutDriver: async (now, limit) => s.threadsWithoutDriver.all(now, limit),
+    wake: async (threadId) => {
+      // Listeners run after the caller's own work, as a notification from another replica would.
+      queueMicrotask(() => wakeups.emit("wake", threadId));
+    },
+    onWake: (listener) => {
+      wakeups.on("wake", listener);
+      return () => wakeups.off("wake", listener);
     },
   };
 }

@@ -1,0 +1,45 @@
+import type { DraftStore } from "../drafting/store.ts";
+import type { SlackMessageStore } from "../slack/message-store.ts";
+import { createPostgresStore } from "./postgres/store.ts";
+import { createSqliteStore } from "./sqlite/store.ts";
+
+/**
+ * Everything the bot keeps, in one database: the drafting store and the Slack layer's message store
+ * (each its own port). `DATABASE_URL` picks the kind: `sqlite:` (embedded, one process per file) or
+ * `postgres://` / `postgresql://` (shared by any number of replicas).
+ */
+export interface Store extends DraftStore, SlackMessageStore {
+  readonly kind: "sqlite" | "postgres";
+  /** Inserts many threads at once; the benchmark seeds 100,000 threads with it. */
+  insertThreadsForBench(
+    threads: readonly import("../drafting/store.ts").NewThread[],
+    now: number,
+  ): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /**
+   * SQLite: hold the file for this process alone (the bot does; a second bot on the same file
+   * refuses to start). Default true.
+   */
+  exclusive?: boolean;
+}
+
+const POSTGRES = /^postgres(ql)?:\/\//i;
+
+export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
+  if (databaseUrl.startsWith("sqlite:"))
+    return createSqliteStore({ url: databaseUrl, exclusive: options.exclusive ?? true });
+  if (POSTGRES.test(databaseUrl)) return createPostgresStore({ url: databaseUrl });
+  // Name only the scheme: the rest of a database URL may carry a password.
+  const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(databaseUrl)?.[0] ?? "(none)";
+  throw new Error(
+    `Unsupported DATABASE_URL scheme "${scheme}". Supported: sqlite: (for example ` +
+      "sqlite:./data/puffle-drafter.db) and postgres:// (several replicas).",
+  );
+}
+
+/** "sqlite" or "postgres", for logs; never the URL, which may hold a password. */
+export function storeKindOf(databaseUrl: string): string {
+  return POSTGRES.test(databaseUrl) ? "postgres" : databaseUrl.startsWith("sqlite:") ? "sqlite" : "unknown";
+}
