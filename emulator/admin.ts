@@ -3,6 +3,7 @@
 import { errorReply, jsonReply, parseJson, type Reply, type RequestContext } from "./http.ts";
 import { describeIssues } from "./requests.ts";
 import { type FaultControl, faultToJson, parseFault } from "./scenarios.ts";
+import { type EmulatorSettings, type SettingsChange, SettingsPatch } from "./settings.ts";
 import type { EmulatorState } from "./state.ts";
 
 export interface AdminDeps {
@@ -11,9 +12,10 @@ export interface AdminDeps {
   stats: () => unknown;
   reset: () => void;
   finishTask: (sessionId: string) => boolean;
+  configure: (change: SettingsChange) => EmulatorSettings;
 }
 
-export function createAdminHandler({ state, faults, stats, reset, finishTask }: AdminDeps) {
+export function createAdminHandler({ state, faults, stats, reset, finishTask, configure }: AdminDeps) {
   const pending = () => faults.pending().map(faultToJson);
 
   return (ctx: RequestContext): Reply => {
@@ -41,6 +43,12 @@ export function createAdminHandler({ state, faults, stats, reset, finishTask }: 
         updated_at: session.updated_at,
       }));
       return jsonReply({ sessions, runs: state.runs.size, faults: pending(), stats: stats() });
+    }
+    if (path === "/__admin/config" && method === "GET") return jsonReply({ settings: configure({}) });
+    if (path === "/__admin/config" && method === "POST") {
+      const change = SettingsPatch.safeParse(parseJson(ctx.rawBody));
+      if (!change.success) return errorReply(400, `Invalid settings: ${describeIssues(change.error)}`);
+      return jsonReply({ settings: configure(change.data) });
     }
     if (path === "/__admin/reset" && method === "POST") {
       reset();

@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAdminHandler } from "./admin.ts";
 import { createApiHandlers } from "./api.ts";
+import { createFaultAnswers, DROP, type Outcome } from "./fault-answers.ts";
 import {
   bearerToken,
   errorReply,
@@ -14,13 +15,23 @@ import {
   type Reply,
   type RequestContext,
   readBody,
+  sendReply,
   writeReply,
 } from "./http.ts";
 import { createRealtimeFeed } from "./realtime.ts";
 import { matchRoute, type RouteMatch, type RouteName } from "./routes.ts";
 import { createRunTokens } from "./run-tokens.ts";
-import { FaultControl, malformedBody, type RequestFault, wrongShapeBody } from "./scenarios.ts";
+import { FaultControl } from "./scenarios.ts";
+import {
+  applySettings,
+  type ChunkShape,
+  DEFAULT_SETTINGS,
+  type EmulatorSettings,
+  type SettingsChange,
+  type StreamVersion,
+} from "./settings.ts";
 import { EmulatorState } from "./state.ts";
+import { createStreamFeed } from "./stream-feed.ts";
 import { createTaskRunner, type TaskTiming } from "./tasks.ts";
 
 export const DEFAULT_API_KEY = "pk_test_emulator_key";
@@ -46,6 +57,16 @@ export interface EmulatorOptions {
   realtimeHoldMs?: number;
   /** A run goes PENDING -> EXECUTING after this. Default min(50, taskDelayMs / 4). */
   executingAfterMs?: number;
+  /** Chat turn runs write their reply word by word to a realtime stream. Default true. */
+  streams?: boolean;
+  /** The reply stream's key in the run's realtimeStreams. Default "reply". */
+  streamKey?: string;
+  /** Stream framing (X-Stream-Version). Default "v2"; emu.configure() changes it at run time. */
+  streamVersion?: StreamVersion;
+  /** Shape of the word chunks: "text-delta" (default), "string", "delta", "text" or "mixed". */
+  chunkShape?: ChunkShape;
+  /** Mix tool-call and finish chunks (no text) into reply streams. Default false. */
+  nonTextChunks?: boolean;
   /** Request log, one line per answered request. Default silent. */
   log?: (line: string) => void;
 }
@@ -76,15 +97,13 @@ export interface Emulator {
   stats(): EmulatorStats;
   resetStats(): void;
   finishTask(sessionId: string): boolean;
+  /** Changes settings while running (also POST /__admin/config); answers all of them. */
+  configure(change: SettingsChange): EmulatorSettings;
   /** Back to the seed data, with no faults, no running tasks and fresh stats. */
   reset(): void;
   /** Closes the server, cancels timers and ends held long-polls. */
   close(): Promise<void>;
 }
-
-/** The answer is to destroy the socket without a response. */
-const DROP = Symbol("drop connection");
-type Outcome = Reply | typeof DROP;
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
@@ -107,12 +126,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   setMaxListeners(0, closing.signal);
   const stats = createRequestStats();
   const tokens = createRunTokens();
-  const tasks = createTaskRunner({ state, faults, events, tokens, timing });
+  const settings: EmulatorSettings = { ...DEFAULT_SETTINGS, ...definedSettings(options) };
+  const tasks = createTaskRunner({ state, faults, events, tokens, timing, settings });
   const feed = createRealtimeFeed({ state, tokens, holdMs: options.realtimeHoldMs ?? 20_000 });
+  const streamFeed = createStreamFeed({ state, tokens, settings });
   const handlers: Record<RouteName, Handler> = {
     ...createApiHandlers({ state, faults, tasks }),
     "realtime.run": feed.run,
-    "realtime.stream": feed.stream,
+    "realtime.stream": streamFeed.serve,
   };
   const reset = () => {
     tasks.cancelAll();
@@ -120,7 +141,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     state.reset();
     stats.reset();
   };
-  const admin = createAdminHandler({ state, faults, stats: stats.snapshot, reset, finishTask: tasks.finish });
+  const configure = (change: SettingsChange) => applySettings(settings, change);
+  const admin = createAdminHandler({
+    state,
+    faults,
+    stats: stats.snapshot,
+    reset,
+    finishTask: tasks.finish,
+    configure,
+  });
 
   const hasApiKey = (req: IncomingMessage) => bearerToken(req.headers) === apiKey;
 
@@ -131,53 +160,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       () => false,
     );
 
+  const answerWithFault = createFaultAnswers({ settings, pause });
+
   const runHandler = async (handler: Handler, ctx: RequestContext): Promise<Reply> => {
     try {
       return await handler(ctx);
     } catch (error) {
       if (error instanceof HttpError) return errorReply(error.status, error.message);
       throw error;
-    }
-  };
-
-  /** Request faults replace, delay or drop the answer; `afterProcessing` lets the request take effect first. */
-  const answerWithFault = async (
-    fault: RequestFault | undefined,
-    route: RouteName,
-    signal: AbortSignal,
-    handle: () => Promise<Reply>,
-  ): Promise<Outcome> => {
-    switch (fault?.kind) {
-      case undefined:
-        return handle();
-      case "status":
-        return errorReply(fault.status, fault.error, retryAfter(fault.retryAfterSeconds));
-      case "rate_limit":
-        return errorReply(429, "Rate limit exceeded", retryAfter(fault.retryAfterSeconds));
-      case "realtime_401":
-        return errorReply(401, "Unauthorized");
-      case "realtime_500":
-        return errorReply(500, "Internal server error");
-      case "realtime_hang":
-        await new Promise((resolve) => {
-          signal.addEventListener("abort", resolve, { once: true });
-          if (signal.aborted) resolve(undefined);
-        });
-        return DROP;
-      case "drop_connection":
-        if (fault.afterProcessing) await handle();
-        return DROP;
-      case "delay_response": {
-        if (!fault.afterProcessing) return (await pause(fault.ms)) ? handle() : DROP;
-        const reply = await handle();
-        return (await pause(fault.ms)) ? reply : DROP;
-      }
-      case "malformed_json":
-        if (fault.afterProcessing) await handle();
-        return { status: 200, rawBody: malformedBody(route) };
-      case "wrong_shape":
-        if (fault.afterProcessing) await handle();
-        return { status: 200, body: wrongShapeBody(route) };
     }
   };
 
@@ -211,7 +201,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     if (!match) return errorReply(404, `Not found: ${method} ${url.pathname}`);
     const ctx = await context(match.params);
     const fault = faults.takeRequestFault(match.name, sessionId);
-    return answerWithFault(fault, match.name, signal, () => runHandler(handlers[match.name], ctx));
+    const handler = handlers[match.name];
+    return answerWithFault(fault, match.name, signal, (cut) =>
+      runHandler(cut ? (c) => streamFeed.serve(c, cut) : handler, ctx),
+    );
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
@@ -244,7 +237,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     try {
       const outcome = await answer(req, url, match, requestGone.signal);
       if (outcome === DROP) req.socket.destroy();
-      else writeReply(res, outcome);
+      else await sendReply(res, outcome, requestGone.signal);
     } catch (error) {
       const reply =
         error instanceof HttpError
@@ -276,6 +269,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     stats: stats.snapshot,
     resetStats: stats.reset,
     finishTask: tasks.finish,
+    configure,
     reset,
     close() {
       closed ??= new Promise<void>((resolve) => {
@@ -309,8 +303,11 @@ function createRequestStats() {
   };
 }
 
-function retryAfter(seconds: number | undefined): Record<string, string> | undefined {
-  return seconds === undefined ? undefined : { "retry-after": String(Math.ceil(seconds)) };
+/** The settings among the options, without the ones left out (so the defaults stay). */
+function definedSettings(options: EmulatorOptions): Partial<EmulatorSettings> {
+  const { streams, streamKey, streamVersion, chunkShape, nonTextChunks } = options;
+  const given = { streams, streamKey, streamVersion, chunkShape, nonTextChunks };
+  return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
 }
 
 /** A wildcard bind address is reached through loopback; an IPv6 literal needs brackets in a URL. */
