@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { STATUS_CODES } from "node:http";
 import type { z } from "zod";
 import { describeIssues } from "./requests.ts";
+import type { Workspace } from "./workspaces.ts";
 
 export interface Reply {
   status: number;
@@ -30,6 +31,8 @@ export interface RequestContext {
   rawBody: string;
   /** Aborted when the client goes away or the emulator closes. */
   signal: AbortSignal;
+  /** The workspace of the API key that made the request (API routes only). */
+  workspace?: Workspace;
 }
 
 export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;

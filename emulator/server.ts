@@ -1,12 +1,14 @@
-// The Puffle emulator: the API under /api, the Trigger.dev realtime run feed under /realtime/v1 (so
-// TRIGGER_API_URL = url), and admin controls under /__admin. Request pipeline: route -> stats -> auth ->
-// body -> fault -> handler -> write.
+// The Puffle emulator: the API under /api, the Trigger.dev realtime run feed and streams under
+// /realtime/v1 (so TRIGGER_API_URL = url), admin controls under /__admin, and a route list at /.
+// Request pipeline: route -> stats -> auth (key -> workspace) -> budget -> body -> fault -> handler -> write.
 import { EventEmitter, setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAdminHandler } from "./admin.ts";
 import { createApiHandlers } from "./api.ts";
-import { createFaultAnswers, DROP, type Outcome } from "./fault-answers.ts";
+import { RequestBudget } from "./budget.ts";
+import { directoryReply } from "./directory.ts";
+import { createFaultAnswers, DROP, type Outcome, retryAfter } from "./fault-answers.ts";
 import {
   bearerToken,
   errorReply,
@@ -18,58 +20,21 @@ import {
   sendReply,
   writeReply,
 } from "./http.ts";
+import { type EmulatorOptions, keysFrom, settingsFrom, timingFrom } from "./options.ts";
 import { createRealtimeFeed } from "./realtime.ts";
 import { matchRoute, type RouteMatch, type RouteName } from "./routes.ts";
 import { createRunTokens } from "./run-tokens.ts";
 import { FaultControl } from "./scenarios.ts";
-import {
-  applySettings,
-  type ChunkShape,
-  DEFAULT_SETTINGS,
-  type EmulatorSettings,
-  type SettingsChange,
-  type StreamVersion,
-} from "./settings.ts";
+import { applySettings, type EmulatorSettings, type SettingsChange } from "./settings.ts";
 import { EmulatorState } from "./state.ts";
+import { createRequestStats, type EmulatorStats, type KeyStatsSnapshot } from "./stats.ts";
 import { createStreamFeed } from "./stream-feed.ts";
-import { createTaskRunner, type TaskTiming } from "./tasks.ts";
+import { createTaskRunner } from "./tasks.ts";
+import { Workspaces } from "./workspaces.ts";
 
-export const DEFAULT_API_KEY = "pk_test_emulator_key";
-
-export interface EmulatorOptions {
-  /** 0 = a random free port (default). */
-  port?: number;
-  /** Default "127.0.0.1". */
-  host?: string;
-  /** Default "pk_test_emulator_key". */
-  apiKey?: string;
-  /** How long a chat turn task takes. Default 1500. */
-  taskDelayMs?: number;
-  /** A random extra per turn, uniform in [0, taskJitterMs). Default 0 (every turn takes taskDelayMs). */
-  taskJitterMs?: number;
-  /** Seed for the jitter, so a run can be repeated. Default 1. */
-  seed?: number;
-  /** How long an examples task takes. Default 2500. */
-  examplesDelayMs?: number;
-  /** Added to examplesDelayMs for each lead sent. Default 0. */
-  examplesPerLeadMs?: number;
-  /** How long a live long-poll is held with no change. Default 20000 (tests use ~1000). */
-  realtimeHoldMs?: number;
-  /** A run goes PENDING -> EXECUTING after this. Default min(50, taskDelayMs / 4). */
-  executingAfterMs?: number;
-  /** Chat turn runs write their reply word by word to a realtime stream. Default true. */
-  streams?: boolean;
-  /** The reply stream's key in the run's realtimeStreams. Default "reply". */
-  streamKey?: string;
-  /** Stream framing (X-Stream-Version). Default "v2"; emu.configure() changes it at run time. */
-  streamVersion?: StreamVersion;
-  /** Shape of the word chunks: "text-delta" (default), "string", "delta", "text" or "mixed". */
-  chunkShape?: ChunkShape;
-  /** Mix tool-call and finish chunks (no text) into reply streams. Default false. */
-  nonTextChunks?: boolean;
-  /** Request log, one line per answered request. Default silent. */
-  log?: (line: string) => void;
-}
+export { DEFAULT_API_KEY, type EmulatorOptions } from "./options.ts";
+export type { EmulatorSettings } from "./settings.ts";
+export type { EmulatorStats, KeyStats, KeyStatsSnapshot } from "./stats.ts";
 
 /** Payload of the "request" event. status 0 = the connection was dropped without an answer. */
 export interface RequestEvent {
@@ -80,43 +45,35 @@ export interface RequestEvent {
   status: number;
 }
 
-export interface EmulatorStats {
-  requests: Record<string, number>;
-  getsBySession: Record<string, number>;
-}
-
 export interface Emulator {
   /** "http://127.0.0.1:PORT": the Puffle base URL and the Trigger.dev base URL. */
   url: string;
   port: number;
+  /** The default key: its workspace owns the seed user and `state.nodes`. */
   apiKey: string;
   state: EmulatorState;
   faults: FaultControl;
   /** "task.started" and "task.completed" (TaskEvent), "request" (RequestEvent). */
   events: EventEmitter;
   stats(): EmulatorStats;
+  /** Per key label: requests, the most in any 60 s window, 429s from the budget; and the 429 total. */
+  keyStats(): KeyStatsSnapshot;
   resetStats(): void;
   finishTask(sessionId: string): boolean;
+  /** Accepts one more key (also POST /__admin/keys), a new empty workspace; returns its label. */
+  addKey(key: string): string;
   /** Changes settings while running (also POST /__admin/config); answers all of them. */
   configure(change: SettingsChange): EmulatorSettings;
-  /** Back to the seed data, with no faults, no running tasks and fresh stats. */
+  /** Back to the seed data, with no faults, no running tasks, fresh stats and budgets (keys stay). */
   reset(): void;
-  /** Closes the server, cancels timers and ends held long-polls. */
+  /** Closes the server, cancels timers and ends held long-polls and streams. */
   close(): Promise<void>;
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const apiKey = options.apiKey ?? DEFAULT_API_KEY;
+  const keys = keysFrom(options);
+  const apiKey = keys[0] ?? "";
   const host = options.host ?? "127.0.0.1";
-  const taskDelayMs = options.taskDelayMs ?? 1500;
-  const timing: TaskTiming = {
-    taskDelayMs,
-    taskJitterMs: options.taskJitterMs ?? 0,
-    random: seededRandom(options.seed ?? 1),
-    examplesDelayMs: options.examplesDelayMs ?? 2500,
-    examplesPerLeadMs: options.examplesPerLeadMs ?? 0,
-    executingAfterMs: options.executingAfterMs ?? Math.min(50, taskDelayMs / 4),
-  };
 
   const state = new EmulatorState();
   const faults = new FaultControl();
@@ -124,9 +81,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const closing = new AbortController();
   // Every open request listens to it; many at once is normal, not a leak.
   setMaxListeners(0, closing.signal);
+  const workspaces = new Workspaces(keys);
   const stats = createRequestStats();
   const tokens = createRunTokens();
-  const settings: EmulatorSettings = { ...DEFAULT_SETTINGS, ...definedSettings(options) };
+  const settings = settingsFrom(options);
+  const budget = new RequestBudget(() => settings.rateLimitPerMinute);
+  const timing = timingFrom(options);
   const tasks = createTaskRunner({ state, faults, events, tokens, timing, settings });
   const feed = createRealtimeFeed({ state, tokens, holdMs: options.realtimeHoldMs ?? 20_000 });
   const streamFeed = createStreamFeed({ state, tokens, settings });
@@ -140,18 +100,21 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults.clear();
     state.reset();
     stats.reset();
+    budget.reset();
   };
   const configure = (change: SettingsChange) => applySettings(settings, change);
+  const addKey = (key: string) => workspaces.add(key).label;
   const admin = createAdminHandler({
     state,
     faults,
+    workspaces,
     stats: stats.snapshot,
+    keyStats: stats.keySnapshot,
     reset,
     finishTask: tasks.finish,
     configure,
+    addKey,
   });
-
-  const hasApiKey = (req: IncomingMessage) => bearerToken(req.headers) === apiKey;
 
   /** Waits `ms` unless the emulator closes first (then false: the connection is going away anyway). */
   const pause = (ms: number) =>
@@ -176,6 +139,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     return match?.params.runId ? state.runs.get(match.params.runId)?.sessionId : undefined;
   };
 
+  const isApiPath = (url: URL) => /^\/api(\/|$)/.test(url.pathname);
+  /** Index and admin requests are not Puffle traffic: no stats, no "request" events, no budget. */
+  const isControlPath = (url: URL) => url.pathname === "/" || url.pathname.startsWith("/__admin/");
+
   const answer = async (
     req: IncomingMessage,
     url: URL,
@@ -183,6 +150,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     signal: AbortSignal,
   ): Promise<Outcome> => {
     const method = req.method ?? "GET";
+    const workspace = workspaces.find(bearerToken(req.headers));
     const context = async (params: Record<string, string>): Promise<RequestContext> => ({
       method,
       url,
@@ -190,14 +158,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       headers: req.headers,
       rawBody: await readBody(req),
       signal,
+      ...(workspace && { workspace }),
     });
+    if (url.pathname === "/" && method === "GET") return directoryReply(url);
     if (url.pathname.startsWith("/__admin/")) {
-      return hasApiKey(req) ? admin(await context({})) : errorReply(401, "Missing or invalid API key");
+      return workspace ? admin(await context({})) : errorReply(401, "Missing or invalid API key");
     }
     const sessionId = sessionIdOf(match);
     if (match) stats.count(match.name, sessionId);
-    if (/^\/api(\/|$)/.test(url.pathname) && !hasApiKey(req))
-      return errorReply(401, "Missing or invalid API key");
+    if (isApiPath(url)) {
+      if (!workspace) return errorReply(401, "Missing or invalid API key");
+      const now = Date.now();
+      stats.countKey(workspace.label, now);
+      const decision = budget.take(workspace.id, now);
+      if (!decision.allowed) {
+        stats.countRateLimited(workspace.label);
+        return errorReply(429, "rate limited", retryAfter(decision.retryAfterSeconds));
+      }
+    }
     if (!match) return errorReply(404, `Not found: ${method} ${url.pathname}`);
     const ctx = await context(match.params);
     const fault = faults.takeRequestFault(match.name, sessionId);
@@ -219,7 +197,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.once("close", () => {
       closing.signal.removeEventListener("abort", abort);
       abort();
-      if (url.pathname.startsWith("/__admin/")) return;
+      if (isControlPath(url)) return;
       const status = res.headersSent ? res.statusCode : 0;
       const sessionId = sessionIdOf(match);
       const event: RequestEvent = {
@@ -267,8 +245,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     events,
     stats: stats.snapshot,
+    keyStats: stats.keySnapshot,
     resetStats: stats.reset,
     finishTask: tasks.finish,
+    addKey,
     configure,
     reset,
     close() {
@@ -276,7 +256,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         closing.abort();
         tasks.cancelAll();
         server.close(() => resolve());
-        // Held long-polls and keep-alive sockets would otherwise keep close() waiting.
+        // Held long-polls, open streams and keep-alive sockets would otherwise keep close() waiting.
         server.closeAllConnections();
       });
       return closed;
@@ -284,46 +264,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 }
 
-function createRequestStats() {
-  let requests: Record<string, number> = {};
-  let getsBySession: Record<string, number> = {};
-  return {
-    count(route: RouteName, sessionId: string | undefined) {
-      requests[route] = (requests[route] ?? 0) + 1;
-      if (route === "sessions.get" && sessionId)
-        getsBySession[sessionId] = (getsBySession[sessionId] ?? 0) + 1;
-    },
-    snapshot(): EmulatorStats {
-      return { requests: { ...requests }, getsBySession: { ...getsBySession } };
-    },
-    reset() {
-      requests = {};
-      getsBySession = {};
-    },
-  };
-}
-
-/** The settings among the options, without the ones left out (so the defaults stay). */
-function definedSettings(options: EmulatorOptions): Partial<EmulatorSettings> {
-  const { streams, streamKey, streamVersion, chunkShape, nonTextChunks } = options;
-  const given = { streams, streamKey, streamVersion, chunkShape, nonTextChunks };
-  return Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
-}
-
 /** A wildcard bind address is reached through loopback; an IPv6 literal needs brackets in a URL. */
 function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
-}
-
-/** mulberry32: a tiny seeded PRNG, so jittered task durations repeat from run to run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

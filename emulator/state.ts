@@ -4,8 +4,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { nextTimestamp } from "./outcomes.ts";
 import type { ExamplesRequest, SessionPatch, TurnRequest } from "./requests.ts";
-import { type Campaign, createSeedData, type Prospect, SEED, type SequenceNode } from "./seed.ts";
+import { type Campaign, createSeedData, type Prospect, type SequenceNode } from "./seed.ts";
 import type { RunStream } from "./streams.ts";
+import { DEFAULT_OWNER, type Owner } from "./workspaces.ts";
 
 export type TaskStatus = "chat_processing" | "generating_examples";
 export type TaskKind = "turn" | "examples";
@@ -64,7 +65,10 @@ export type RecordedTurn = TurnRequest & Record<string, unknown>;
 export type RecordedExamples = ExamplesRequest & Record<string, unknown>;
 
 export class EmulatorState {
+  // Campaigns and prospects are the same seed for every workspace (the API only reads them); sequence
+  // nodes can be edited, so each workspace has its own copy with the same ids.
   readonly campaigns = new Map<string, Campaign>();
+  /** The default workspace's nodes (see nodesIn for the others). */
   readonly nodes = new Map<string, SequenceNode>();
   readonly prospects = new Map<string, Prospect>();
   readonly sessions = new Map<string, Session>();
@@ -72,6 +76,9 @@ export class EmulatorState {
   readonly runs = new Map<string, Run>();
   /** Emits an event named after the runId whenever that run's row changes (wakes held long-polls). */
   readonly runChanges = new EventEmitter().setMaxListeners(0);
+  #otherNodes = new Map<string, Map<string, SequenceNode>>();
+  /** Session id -> the workspace it belongs to. */
+  #owners = new Map<string, string>();
   #turnRequests = new Map<string, RecordedTurn[]>();
   #examplesRequests = new Map<string, RecordedExamples[]>();
   #runNumber = 0;
@@ -86,7 +93,9 @@ export class EmulatorState {
     this.campaigns.clear();
     this.nodes.clear();
     this.prospects.clear();
+    this.#otherNodes.clear();
     this.sessions.clear();
+    this.#owners.clear();
     this.runs.clear();
     this.#turnRequests.clear();
     this.#examplesRequests.clear();
@@ -100,8 +109,19 @@ export class EmulatorState {
 
   // ---------------------------------------------------------------- campaigns
 
-  nodesOf(campaignId: string): SequenceNode[] {
-    return [...this.nodes.values()]
+  /** A workspace's sequence nodes, copied from the seed the first time that workspace looks. */
+  nodesIn(workspaceId: string): Map<string, SequenceNode> {
+    if (workspaceId === DEFAULT_OWNER.id) return this.nodes;
+    let nodes = this.#otherNodes.get(workspaceId);
+    if (!nodes) {
+      nodes = new Map(createSeedData().nodes.map((node) => [node.id, node]));
+      this.#otherNodes.set(workspaceId, nodes);
+    }
+    return nodes;
+  }
+
+  nodesOf(campaignId: string, workspaceId: string = DEFAULT_OWNER.id): SequenceNode[] {
+    return [...this.nodesIn(workspaceId).values()]
       .filter((node) => node.campaign_id === campaignId)
       .sort((a, b) => a.position - b.position);
   }
@@ -116,11 +136,11 @@ export class EmulatorState {
 
   // ---------------------------------------------------------------- sessions
 
-  createSession(campaignId: string, nodeId: string): Session {
+  createSession(campaignId: string, nodeId: string, owner: Owner = DEFAULT_OWNER): Session {
     const now = new Date().toISOString();
     const session: Session = {
       id: randomUUID(),
-      user_id: SEED.userId,
+      user_id: owner.userId,
       campaign_id: campaignId,
       node_id: nodeId,
       title: null,
@@ -137,16 +157,26 @@ export class EmulatorState {
       updated_at: now,
     };
     this.sessions.set(session.id, session);
+    this.#owners.set(session.id, owner.id);
     return session;
   }
 
-  /** Oldest first: the map keeps insertion order, which is creation order. */
-  sessionsOf(campaignId: string): Session[] {
-    return [...this.sessions.values()].filter((session) => session.campaign_id === campaignId);
+  /** The workspace a session belongs to (undefined once deleted). */
+  ownerOf(sessionId: string): string | undefined {
+    return this.#owners.get(sessionId);
   }
 
-  latestSessionFor(campaignId: string, nodeId: string): Session | undefined {
-    return this.sessionsOf(campaignId)
+  /** Oldest first (the map keeps creation order); only that workspace's when one is named. */
+  sessionsOf(campaignId: string, workspaceId?: string): Session[] {
+    return [...this.sessions.values()].filter(
+      (session) =>
+        session.campaign_id === campaignId &&
+        (workspaceId === undefined || this.#owners.get(session.id) === workspaceId),
+    );
+  }
+
+  latestSessionFor(campaignId: string, nodeId: string, workspaceId?: string): Session | undefined {
+    return this.sessionsOf(campaignId, workspaceId)
       .filter((session) => session.node_id === nodeId)
       .at(-1);
   }
@@ -162,6 +192,7 @@ export class EmulatorState {
 
   deleteSession(sessionId: string): void {
     this.sessions.delete(sessionId);
+    this.#owners.delete(sessionId);
   }
 
   /** Check-and-set in one synchronous step: the atomic claim that makes parallel /turn calls get 409. */
