@@ -82,7 +82,7 @@ export function createStreamFeed({ state, tokens, settings }: StreamFeedDeps) {
               if (record.chunk !== undefined) chunksLeft -= 1;
             }
             if (due.length > 0) {
-              write(frame(version, due, writtenCount(stream, records, now)));
+              write(frame(version, stream, due, writtenCount(stream, records, now)));
               next = (due.at(-1)?.seq ?? next) + 1;
             }
             if (cut && chunksLeft <= 0) return cut.how === "end" ? "end" : "drop";
@@ -98,7 +98,7 @@ export function createStreamFeed({ state, tokens, settings }: StreamFeedDeps) {
   };
 }
 
-function frame(version: StreamVersion, records: StreamRecord[], written: number): string {
+function frame(version: StreamVersion, stream: RunStream, records: StreamRecord[], written: number): string {
   if (version === "v1") {
     return records
       .filter((record) => record.chunk !== undefined)
@@ -108,11 +108,11 @@ function frame(version: StreamVersion, records: StreamRecord[], written: number)
   const batch = {
     records: records.map((record) =>
       record.chunk === undefined
-        ? { body: "", seq_num: record.seq, timestamp: record.at, headers: [["", "fence"]] }
+        ? { body: "", seq_num: record.seq, timestamp: stream.writtenAt(record), headers: [["", "fence"]] }
         : {
             body: JSON.stringify({ data: record.chunk, id: record.id }),
             seq_num: record.seq,
-            timestamp: record.at,
+            timestamp: stream.writtenAt(record),
             headers: [],
           },
     ),
