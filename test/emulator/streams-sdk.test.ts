@@ -36,7 +36,8 @@ describe.each<StreamVersion>(["v1", "v2"])("streams.read of the reply stream, %s
     // Written while the task runs: the first word well before the end, the last one before the save.
     const firstAt = read.times[0] ?? Infinity;
     expect(completed.at - firstAt).toBeGreaterThan(TASK_MS / 2);
-    expect(read.times.at(-1) ?? Infinity).toBeLessThanOrEqual(completed.at + 5);
+    // (a little slack: the reader and the task share one busy test process)
+    expect(read.times.at(-1) ?? Infinity).toBeLessThanOrEqual(completed.at + 50);
   });
 
   it("a reader that comes after the task finished gets the whole reply at once", async () => {
@@ -85,7 +86,8 @@ describe.each<StreamVersion>(["v1", "v2"])("streams.read of the reply stream, %s
 
 describe("the run lists its stream", () => {
   it("realtimeStreams names the key once the run executes; reading that key gives the reply", async () => {
-    const emu = await start({ streamKey: "chat-reply" });
+    // Executing late enough that the first row the SDK sees is surely still PENDING.
+    const emu = await start({ streamKey: "chat-reply", executingAfterMs: 300 });
     const session = await createSession(emu);
     const done = nextCompletion(emu, session.id);
     const dispatched = await dispatchTurn(emu, session.id);
