@@ -15,6 +15,7 @@ import type { FaultControl } from "./scenarios.ts";
 import type { Campaign } from "./seed.ts";
 import type { EmulatorState, RecordedExamples, RecordedTurn, Session } from "./state.ts";
 import type { TaskRunner, TaskWork } from "./tasks.ts";
+import type { Workspace } from "./workspaces.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_PAGE_SIZE = 100;
@@ -27,9 +28,12 @@ export interface ApiDeps {
 }
 
 export function createApiHandlers({ state, faults, tasks }: ApiDeps): Record<ApiRouteName, Handler> {
-  const findSession = (id: string | undefined): Session => {
+  /** Sessions of another workspace are 404, like Puffle's ownership misses (never 403). */
+  const findSession = (ctx: RequestContext): Session => {
+    const id = ctx.params.sessionId;
     const session = id && UUID.test(id) ? state.sessions.get(id) : undefined;
-    if (!session) throw new HttpError(404, "Session not found");
+    if (!session || state.ownerOf(session.id) !== callerOf(ctx).id)
+      throw new HttpError(404, "Session not found");
     return session;
   };
   const findCampaign = (id: string | undefined): Campaign => {
@@ -37,8 +41,8 @@ export function createApiHandlers({ state, faults, tasks }: ApiDeps): Record<Api
     if (!campaign) throw new HttpError(404, "Campaign not found");
     return campaign;
   };
-  const findNode = (campaign: Campaign, id: string | undefined) => {
-    const node = id && UUID.test(id) ? state.nodes.get(id) : undefined;
+  const findNode = (ctx: RequestContext, campaign: Campaign, id: string | undefined) => {
+    const node = id && UUID.test(id) ? state.nodesIn(callerOf(ctx).id).get(id) : undefined;
     if (!node || node.campaign_id !== campaign.id)
       throw new HttpError(404, "Sequence node not found in this campaign");
     return node;
@@ -71,38 +75,39 @@ export function createApiHandlers({ state, faults, tasks }: ApiDeps): Record<Api
     "sessions.create"(ctx) {
       const body = parseBody(ctx, CreateSessionBody);
       const campaign = findCampaign(body.campaign_id);
-      const node = findNode(campaign, body.node_id);
+      const node = findNode(ctx, campaign, body.node_id);
+      const caller = callerOf(ctx);
       // Our choice: a second create makes a new session; the fault models a Puffle that returns the old one.
       const existing = faults.takeCreateReturnsExisting()
-        ? state.latestSessionFor(campaign.id, node.id)
+        ? state.latestSessionFor(campaign.id, node.id, caller.id)
         : undefined;
       if (existing) return jsonReply({ session: existing });
-      return jsonReply({ session: state.createSession(campaign.id, node.id) }, 201);
+      return jsonReply({ session: state.createSession(campaign.id, node.id, caller) }, 201);
     },
 
     "sessions.list"(ctx) {
       const campaignId = ctx.url.searchParams.get("campaign_id");
       if (!campaignId) throw new HttpError(400, "campaign_id is required");
-      return jsonReply({ sessions: state.sessionsOf(findCampaign(campaignId).id) });
+      return jsonReply({ sessions: state.sessionsOf(findCampaign(campaignId).id, callerOf(ctx).id) });
     },
 
     "sessions.get"(ctx) {
-      return jsonReply({ session: findSession(ctx.params.sessionId) });
+      return jsonReply({ session: findSession(ctx) });
     },
 
     "sessions.patch"(ctx) {
-      const session = findSession(ctx.params.sessionId);
+      const session = findSession(ctx);
       state.patchSession(session, parseBody(ctx, SessionPatchBody));
       return jsonReply({ session });
     },
 
     "sessions.delete"(ctx) {
-      state.deleteSession(findSession(ctx.params.sessionId).id);
+      state.deleteSession(findSession(ctx).id);
       return jsonReply({ success: true });
     },
 
     "sessions.turn"(ctx) {
-      const session = findSession(ctx.params.sessionId);
+      const session = findSession(ctx);
       const body = parseBody(ctx, TurnBody);
       const refusal = claimForDispatch(session, "turn");
       if (refusal) return refusal;
@@ -111,7 +116,7 @@ export function createApiHandlers({ state, faults, tasks }: ApiDeps): Record<Api
     },
 
     "sessions.examples"(ctx) {
-      const session = findSession(ctx.params.sessionId);
+      const session = findSession(ctx);
       const body = parseBody(ctx, ExamplesBody);
       if (session.skeleton === null) {
         throw new HttpError(400, "Session has no framework yet. Chat first to create one.");
@@ -128,7 +133,10 @@ export function createApiHandlers({ state, faults, tasks }: ApiDeps): Record<Api
 
     "campaigns.get"(ctx) {
       const campaign = findCampaign(ctx.params.campaignId);
-      return jsonReply({ campaign: campaignSummary(campaign), sequence_nodes: state.nodesOf(campaign.id) });
+      return jsonReply({
+        campaign: campaignSummary(campaign),
+        sequence_nodes: state.nodesOf(campaign.id, callerOf(ctx).id),
+      });
     },
 
     "campaigns.leads"(ctx) {
@@ -145,7 +153,7 @@ export function createApiHandlers({ state, faults, tasks }: ApiDeps): Record<Api
 
     "nodes.update"(ctx) {
       const campaign = findCampaign(ctx.params.campaignId);
-      const node = findNode(campaign, ctx.params.nodeId);
+      const node = findNode(ctx, campaign, ctx.params.nodeId);
       const changes = parseBody(ctx, NodeUpdateBody);
       if (campaign.status !== "draft") {
         throw new HttpError(400, `Campaign is ${campaign.status}; only draft campaigns can be edited`);
@@ -154,6 +162,12 @@ export function createApiHandlers({ state, faults, tasks }: ApiDeps): Record<Api
       return jsonReply({ node });
     },
   };
+}
+
+/** The server only routes API requests here once their key is known. */
+function callerOf(ctx: RequestContext): Workspace {
+  if (!ctx.workspace) throw new HttpError(401, "Missing or invalid API key");
+  return ctx.workspace;
 }
 
 /** The body exactly as sent (already validated by the caller), for tests that assert on what the bot sent. */

@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:
 import { STATUS_CODES } from "node:http";
 import type { z } from "zod";
 import { describeIssues } from "./requests.ts";
+import type { Workspace } from "./workspaces.ts";
 
 export interface Reply {
   status: number;
@@ -12,7 +13,15 @@ export interface Reply {
   /** Sent verbatim: used for deliberately malformed answers. */
   rawBody?: string;
   headers?: Record<string, string>;
+  /** A body written piece by piece (server-sent events) instead of `body`. */
+  stream?: StreamedBody;
 }
+
+/**
+ * Writes the body through `write` until it returns: "end" finishes the response, "drop" destroys the
+ * connection mid-body (what a client sees when a proxy or the network cuts a stream).
+ */
+export type StreamedBody = (write: (text: string) => void, signal: AbortSignal) => Promise<"end" | "drop">;
 
 export interface RequestContext {
   method: string;
@@ -22,6 +31,8 @@ export interface RequestContext {
   rawBody: string;
   /** Aborted when the client goes away or the emulator closes. */
   signal: AbortSignal;
+  /** The workspace of the API key that made the request (API routes only). */
+  workspace?: Workspace;
 }
 
 export type Handler = (ctx: RequestContext) => Reply | Promise<Reply>;
@@ -87,6 +98,28 @@ export function writeReply(res: ServerResponse, reply: Reply): void {
     ...reply.headers,
   });
   res.end(text);
+}
+
+/** Like writeReply, and for a streamed body keeps writing until it ends or the client goes away. */
+export async function sendReply(res: ServerResponse, reply: Reply, signal: AbortSignal): Promise<void> {
+  if (!reply.stream) return writeReply(res, reply);
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(reply.status, {
+    "content-type": "text/event-stream; charset=utf-8",
+    "cache-control": "no-cache",
+    ...reply.headers,
+  });
+  // The status line goes out now: an event stream's first bytes may be a long way off.
+  res.flushHeaders();
+  let flushed: Promise<void> = Promise.resolve();
+  const outcome = await reply.stream((text) => {
+    if (res.destroyed) return;
+    flushed = new Promise((resolve) => res.write(text, () => resolve()));
+  }, signal);
+  if (outcome === "end") return void res.end();
+  // What was written reaches the client before the connection dies, as when a proxy cuts a stream.
+  await Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 1000))]);
+  res.destroy();
 }
 
 export function bearerToken(headers: IncomingHttpHeaders): string | undefined {

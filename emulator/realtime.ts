@@ -6,6 +6,7 @@
 // - `electric-up-to-date` stops the client from prefetching the next chunk with a non-live request;
 // - timestamps have no trailing Z (the SDK appends one), metadata/output are JSON text;
 // - setting completedAt is what ends subscribeToRun.
+// The realtime streams a run lists in realtimeStreams are served by stream-feed.ts.
 import { bearerToken, errorReply, type Handler, type Reply, type RequestContext } from "./http.ts";
 import type { RunTokens } from "./run-tokens.ts";
 import type { EmulatorState, Run } from "./state.ts";
@@ -30,10 +31,7 @@ const ELECTRIC_HEADERS = [
 /** Columns SubscribeRunRawShape requires: skipColumns cannot remove them (Trigger.dev ignores that too). */
 const REQUIRED_COLUMNS = new Set(["id", "taskIdentifier", "friendlyId", "status", "createdAt", "updatedAt"]);
 
-export function createRealtimeFeed({ state, tokens, holdMs }: RealtimeFeedDeps): {
-  run: Handler;
-  stream: Handler;
-} {
+export function createRealtimeFeed({ state, tokens, holdMs }: RealtimeFeedDeps): { run: Handler } {
   /** Undefined when the token does not grant this run, or the run does not exist: both are a 401. */
   const authorizedRun = (ctx: RequestContext): Run | undefined => {
     const runId = ctx.params.runId ?? "";
@@ -73,13 +71,6 @@ export function createRealtimeFeed({ state, tokens, holdMs }: RealtimeFeedDeps):
       const current = state.runs.get(run.friendlyId);
       if (!current || current.revision <= seen) return feedReply(run, [], seen);
       return feedReply(current, [change(current, "update", skipped)], current.revision);
-    },
-
-    // Puffle documents no stream keys and its runs declare none (realtimeStreams is empty).
-    stream(ctx) {
-      if (!authorizedRun(ctx))
-        return errorReply(401, "Unauthorized: invalid or expired public access token for this run");
-      return errorReply(404, "No such stream: Puffle runs declare no realtime streams");
     },
   };
 }
@@ -142,7 +133,8 @@ function runRow(run: Run): Record<string, unknown> {
     outputType: hasOutput ? "application/json" : null,
     error: null,
     runTags: [],
-    realtimeStreams: [],
+    // Trigger.dev lists a stream once the task starts writing to it: here, once the run executes.
+    realtimeStreams: run.status === "PENDING" ? [] : [...run.streams.keys()],
   };
 }
 

@@ -29,31 +29,73 @@ export interface RouteMatch {
 
 interface RouteSpec {
   method: string;
+  path: string;
   segments: string[];
   name: RouteName;
+  description: string;
 }
 
 const SESSIONS = "/api/campaigns/ai-chat-sessions";
 
 // Order matters: the literal `ai-chat-sessions` must win over the `:campaignId` placeholder.
 const ROUTES: RouteSpec[] = [
-  route("POST", SESSIONS, "sessions.create"),
-  route("GET", SESSIONS, "sessions.list"),
-  route("GET", `${SESSIONS}/:sessionId`, "sessions.get"),
-  route("PATCH", `${SESSIONS}/:sessionId`, "sessions.patch"),
-  route("DELETE", `${SESSIONS}/:sessionId`, "sessions.delete"),
-  route("POST", `${SESSIONS}/:sessionId/turn`, "sessions.turn"),
-  route("POST", `${SESSIONS}/:sessionId/generate-examples`, "sessions.examples"),
-  route("GET", "/api/campaigns", "campaigns.list"),
-  route("GET", "/api/campaigns/:campaignId", "campaigns.get"),
-  route("GET", "/api/campaigns/:campaignId/leads", "campaigns.leads"),
-  route("PUT", "/api/campaigns/:campaignId/sequence/nodes/:nodeId", "nodes.update"),
-  route("GET", "/realtime/v1/runs/:runId", "realtime.run"),
-  route("GET", "/realtime/v1/streams/:runId/:streamKey", "realtime.stream"),
+  route("POST", SESSIONS, "sessions.create", "Create an empty chat session for { campaign_id, node_id }"),
+  route("GET", SESSIONS, "sessions.list", "This key's sessions of ?campaign_id=, oldest first"),
+  route("GET", `${SESSIONS}/:sessionId`, "sessions.get", "One session: poll it until task_status is null"),
+  route("PATCH", `${SESSIONS}/:sessionId`, "sessions.patch", "Change writable fields (title, draft_*, ...)"),
+  route(
+    "DELETE",
+    `${SESSIONS}/:sessionId`,
+    "sessions.delete",
+    "Delete a session (a running task still ends)",
+  ),
+  route(
+    "POST",
+    `${SESSIONS}/:sessionId/turn`,
+    "sessions.turn",
+    "Send { message, hints? }: 409 while busy, else { runId, publicAccessToken }",
+  ),
+  route(
+    "POST",
+    `${SESSIONS}/:sessionId/generate-examples`,
+    "sessions.examples",
+    "Write per-lead examples for { leads (3-10), isFirstBatch }",
+  ),
+  route("GET", "/api/campaigns", "campaigns.list", "The seed campaigns, with node_count"),
+  route("GET", "/api/campaigns/:campaignId", "campaigns.get", "A campaign and its sequence nodes"),
+  route("GET", "/api/campaigns/:campaignId/leads", "campaigns.leads", "Prospects, ?page=&limit=&status="),
+  route(
+    "PUT",
+    "/api/campaigns/:campaignId/sequence/nodes/:nodeId",
+    "nodes.update",
+    "Update a node's { subject, body } (draft campaigns only)",
+  ),
+  route(
+    "GET",
+    "/realtime/v1/runs/:runId",
+    "realtime.run",
+    "Trigger.dev run feed (Electric long-polling), Bearer publicAccessToken",
+  ),
+  route(
+    "GET",
+    "/realtime/v1/streams/:runId/:streamKey",
+    "realtime.stream",
+    "A run's realtime stream (server-sent events, v1 or v2), Bearer publicAccessToken",
+  ),
 ];
 
-function route(method: string, path: string, name: RouteName): RouteSpec {
-  return { method, segments: splitPath(path), name };
+function route(method: string, path: string, name: RouteName, description: string): RouteSpec {
+  return { method, path, segments: splitPath(path), name, description };
+}
+
+/** The route table as documentation (GET / lists it). */
+export function describeRoutes(): Array<{
+  name: RouteName;
+  method: string;
+  path: string;
+  description: string;
+}> {
+  return ROUTES.map(({ name, method, path, description }) => ({ name, method, path, description }));
 }
 
 function splitPath(path: string): string[] {

@@ -7,7 +7,23 @@
 // - task faults shape the next task that STARTS on a matching session.
 // Unscoped request faults apply to Puffle API routes only: the run feed lives on another host in production,
 // and a background realtime poll must not steal a fault meant for an API call. Realtime routes are hit only
-// by realtime_* kinds or by faults that name a realtime route.
+// by realtime_* and stream_* kinds or by faults that name a realtime route.
+//
+// The kinds:
+// - request, API routes by default: status (any status, optional Retry-After), rate_limit (429 +
+//   Retry-After), malformed_json, wrong_shape, delay_response, drop_connection (the last four optionally
+//   `afterProcessing`: the request takes effect, only the answer is broken);
+// - request, the run feed (realtime.run) by default: realtime_401, realtime_500, realtime_hang (no answer
+//   until the client or the emulator goes away);
+// - request, realtime streams (realtime.stream) by default: stream_401, stream_404, stream_hang (200 and
+//   the event-stream headers, then silence until the reader gives up), stream_cut (after `afterChunks`
+//   data chunks the response stops: `how: "drop"` (default) destroys the connection, so a reader sees an
+//   error and may resume with Last-Event-ID; `how: "end"` ends it cleanly, so the reader takes the cut
+//   text for the whole reply);
+// - point: dispatch_500 (/turn and /generate-examples), create_returns_existing (session create);
+// - task: slow_task, never_finish (timing); no_assistant_message, scripted_reply (content); no_streams
+//   (the next chat turn's run declares no stream: realtimeStreams stays empty and the key is a 404).
+//   One of each family can shape the same task.
 import { z } from "zod";
 import { isRealtimeRoute, ROUTE_NAMES, type RouteName } from "./routes.ts";
 
@@ -36,7 +52,12 @@ export type FaultBehaviour =
   | { kind: "create_returns_existing" }
   | { kind: "realtime_401" }
   | { kind: "realtime_hang" }
-  | { kind: "realtime_500" };
+  | { kind: "realtime_500" }
+  | { kind: "stream_401" }
+  | { kind: "stream_404" }
+  | { kind: "stream_hang" }
+  | { kind: "stream_cut"; afterChunks: number; how?: "drop" | "end" }
+  | { kind: "no_streams" };
 
 /** `times` defaults to 1; Infinity keeps the fault forever (send -1 over JSON). */
 export type Fault = FaultMatch & { times?: number } & FaultBehaviour;
@@ -54,7 +75,11 @@ export type RequestFault = Extract<
       | "drop_connection"
       | "realtime_401"
       | "realtime_hang"
-      | "realtime_500";
+      | "realtime_500"
+      | "stream_401"
+      | "stream_404"
+      | "stream_hang"
+      | "stream_cut";
   }
 >;
 export type TimingFault = Extract<Fault, { kind: "slow_task" | "never_finish" }>;
@@ -71,6 +96,10 @@ const REQUEST_KINDS = new Set<FaultKind>([
   "realtime_401",
   "realtime_hang",
   "realtime_500",
+  "stream_401",
+  "stream_404",
+  "stream_hang",
+  "stream_cut",
 ]);
 
 /** Routes a fault applies to when it names none. */
@@ -80,6 +109,13 @@ function defaultScope(kind: FaultKind, route: RouteName): boolean {
     case "realtime_hang":
     case "realtime_500":
       return route === "realtime.run";
+    case "stream_401":
+    case "stream_404":
+    case "stream_hang":
+    case "stream_cut":
+      return route === "realtime.stream";
+    case "no_streams":
+      return route === "sessions.turn";
     case "dispatch_500":
       return route === "sessions.turn" || route === "sessions.examples";
     case "create_returns_existing":
@@ -127,8 +163,11 @@ export class FaultControl {
     );
   }
 
-  /** At most one timing fault and one content fault, so `slow_task` and `scripted_reply` can combine. */
-  takeTaskFaults(route: TaskRoute, sessionId: string): { timing?: TimingFault; content?: ContentFault } {
+  /** At most one fault of each family, so `slow_task`, `scripted_reply` and `no_streams` can combine. */
+  takeTaskFaults(
+    route: TaskRoute,
+    sessionId: string,
+  ): { timing?: TimingFault; content?: ContentFault; noStreams: boolean } {
     const timing = this.#take(
       route,
       sessionId,
@@ -140,7 +179,10 @@ export class FaultControl {
       (fault): fault is ContentFault =>
         fault.kind === "no_assistant_message" || fault.kind === "scripted_reply",
     );
-    return { timing, content };
+    const noStreams =
+      route === "sessions.turn" &&
+      this.#take(route, sessionId, (fault) => fault.kind === "no_streams") !== undefined;
+    return { timing, content, noStreams };
   }
 
   #take<T extends Fault>(
@@ -218,6 +260,16 @@ const FaultSchema = z.discriminatedUnion("kind", [
   z.object({ ...matchShape, kind: z.literal("realtime_401") }),
   z.object({ ...matchShape, kind: z.literal("realtime_hang") }),
   z.object({ ...matchShape, kind: z.literal("realtime_500") }),
+  z.object({ ...matchShape, kind: z.literal("stream_401") }),
+  z.object({ ...matchShape, kind: z.literal("stream_404") }),
+  z.object({ ...matchShape, kind: z.literal("stream_hang") }),
+  z.object({
+    ...matchShape,
+    kind: z.literal("stream_cut"),
+    afterChunks: z.number().int().nonnegative(),
+    how: z.enum(["drop", "end"]).optional(),
+  }),
+  z.object({ ...matchShape, kind: z.literal("no_streams") }),
 ]);
 
 export function parseFault(json: unknown): { fault: Fault } | { error: z.ZodError } {
@@ -231,60 +283,4 @@ export function parseFault(json: unknown): { fault: Fault } | { error: z.ZodErro
 /** JSON has no Infinity: report "forever" as -1, the same spelling the endpoint accepts. */
 export function faultToJson(fault: Fault): Fault {
   return fault.times === Infinity ? { ...fault, times: -1 } : fault;
-}
-
-// ---------------------------------------------------------------- bodies for malformed_json and wrong_shape
-
-const TOP_LEVEL_KEY: Record<RouteName, string> = {
-  "sessions.create": "session",
-  "sessions.list": "sessions",
-  "sessions.get": "session",
-  "sessions.patch": "session",
-  "sessions.delete": "success",
-  "sessions.turn": "runId",
-  "sessions.examples": "runId",
-  "campaigns.list": "campaigns",
-  "campaigns.get": "campaign",
-  "campaigns.leads": "prospects",
-  "nodes.update": "node",
-  "realtime.run": "headers",
-  "realtime.stream": "error",
-};
-
-/** The start of a plausible answer, cut off mid-value: what a truncated proxy response looks like. */
-export function malformedBody(route: RouteName): string {
-  const start = `{"${TOP_LEVEL_KEY[route]}": `;
-  return route === "realtime.run" ? `[${start}` : start;
-}
-
-/** Valid JSON that breaks the documented schema in the most ordinary way (wrong types, missing keys). */
-export function wrongShapeBody(route: RouteName): unknown {
-  switch (route) {
-    case "sessions.create":
-    case "sessions.get":
-    case "sessions.patch":
-      return { session: { id: 42 } };
-    case "sessions.list":
-      return { sessions: [{ id: 42 }] };
-    case "sessions.delete":
-      return { success: "yes" };
-    case "sessions.turn":
-    case "sessions.examples":
-      return { runId: null, publicAccessToken: 7 };
-    case "campaigns.list":
-      return { campaigns: "none" };
-    case "campaigns.get":
-      return { campaign: null, sequence_nodes: {} };
-    case "campaigns.leads":
-      return { prospects: null, total: "many" };
-    case "nodes.update":
-      return { node: { id: 42 } };
-    case "realtime.run":
-      return [
-        { key: "run", value: { id: 42 }, headers: { operation: "insert" } },
-        { headers: { control: "up-to-date" } },
-      ];
-    case "realtime.stream":
-      return { unexpected: true };
-  }
 }

@@ -1,11 +1,14 @@
-// The Puffle emulator: the API under /api, the Trigger.dev realtime run feed under /realtime/v1 (so
-// TRIGGER_API_URL = url), and admin controls under /__admin. Request pipeline: route -> stats -> auth ->
-// body -> fault -> handler -> write.
+// The Puffle emulator: the API under /api, the Trigger.dev realtime run feed and streams under
+// /realtime/v1 (so TRIGGER_API_URL = url), admin controls under /__admin, and a route list at /.
+// Request pipeline: route -> stats -> auth (key -> workspace) -> budget -> body -> fault -> handler -> write.
 import { EventEmitter, setMaxListeners } from "node:events";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAdminHandler } from "./admin.ts";
 import { createApiHandlers } from "./api.ts";
+import { RequestBudget } from "./budget.ts";
+import { directoryReply } from "./directory.ts";
+import { createFaultAnswers, DROP, type Outcome, retryAfter } from "./fault-answers.ts";
 import {
   bearerToken,
   errorReply,
@@ -14,41 +17,24 @@ import {
   type Reply,
   type RequestContext,
   readBody,
+  sendReply,
   writeReply,
 } from "./http.ts";
+import { type EmulatorOptions, keysFrom, settingsFrom, timingFrom } from "./options.ts";
 import { createRealtimeFeed } from "./realtime.ts";
 import { matchRoute, type RouteMatch, type RouteName } from "./routes.ts";
 import { createRunTokens } from "./run-tokens.ts";
-import { FaultControl, malformedBody, type RequestFault, wrongShapeBody } from "./scenarios.ts";
+import { FaultControl } from "./scenarios.ts";
+import { applySettings, type EmulatorSettings, type SettingsChange } from "./settings.ts";
 import { EmulatorState } from "./state.ts";
-import { createTaskRunner, type TaskTiming } from "./tasks.ts";
+import { createRequestStats, type EmulatorStats, type KeyStatsSnapshot } from "./stats.ts";
+import { createStreamFeed } from "./stream-feed.ts";
+import { createTaskRunner } from "./tasks.ts";
+import { Workspaces } from "./workspaces.ts";
 
-export const DEFAULT_API_KEY = "pk_test_emulator_key";
-
-export interface EmulatorOptions {
-  /** 0 = a random free port (default). */
-  port?: number;
-  /** Default "127.0.0.1". */
-  host?: string;
-  /** Default "pk_test_emulator_key". */
-  apiKey?: string;
-  /** How long a chat turn task takes. Default 1500. */
-  taskDelayMs?: number;
-  /** A random extra per turn, uniform in [0, taskJitterMs). Default 0 (every turn takes taskDelayMs). */
-  taskJitterMs?: number;
-  /** Seed for the jitter, so a run can be repeated. Default 1. */
-  seed?: number;
-  /** How long an examples task takes. Default 2500. */
-  examplesDelayMs?: number;
-  /** Added to examplesDelayMs for each lead sent. Default 0. */
-  examplesPerLeadMs?: number;
-  /** How long a live long-poll is held with no change. Default 20000 (tests use ~1000). */
-  realtimeHoldMs?: number;
-  /** A run goes PENDING -> EXECUTING after this. Default min(50, taskDelayMs / 4). */
-  executingAfterMs?: number;
-  /** Request log, one line per answered request. Default silent. */
-  log?: (line: string) => void;
-}
+export { DEFAULT_API_KEY, type EmulatorOptions } from "./options.ts";
+export type { EmulatorSettings } from "./settings.ts";
+export type { EmulatorStats, KeyStats, KeyStatsSnapshot } from "./stats.ts";
 
 /** Payload of the "request" event. status 0 = the connection was dropped without an answer. */
 export interface RequestEvent {
@@ -59,45 +45,35 @@ export interface RequestEvent {
   status: number;
 }
 
-export interface EmulatorStats {
-  requests: Record<string, number>;
-  getsBySession: Record<string, number>;
-}
-
 export interface Emulator {
   /** "http://127.0.0.1:PORT": the Puffle base URL and the Trigger.dev base URL. */
   url: string;
   port: number;
+  /** The default key: its workspace owns the seed user and `state.nodes`. */
   apiKey: string;
   state: EmulatorState;
   faults: FaultControl;
   /** "task.started" and "task.completed" (TaskEvent), "request" (RequestEvent). */
   events: EventEmitter;
   stats(): EmulatorStats;
+  /** Per key label: requests, the most in any 60 s window, 429s from the budget; and the 429 total. */
+  keyStats(): KeyStatsSnapshot;
   resetStats(): void;
   finishTask(sessionId: string): boolean;
-  /** Back to the seed data, with no faults, no running tasks and fresh stats. */
+  /** Accepts one more key (also POST /__admin/keys), a new empty workspace; returns its label. */
+  addKey(key: string): string;
+  /** Changes settings while running (also POST /__admin/config); answers all of them. */
+  configure(change: SettingsChange): EmulatorSettings;
+  /** Back to the seed data, with no faults, no running tasks, fresh stats and budgets (keys stay). */
   reset(): void;
-  /** Closes the server, cancels timers and ends held long-polls. */
+  /** Closes the server, cancels timers and ends held long-polls and streams. */
   close(): Promise<void>;
 }
 
-/** The answer is to destroy the socket without a response. */
-const DROP = Symbol("drop connection");
-type Outcome = Reply | typeof DROP;
-
 export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const apiKey = options.apiKey ?? DEFAULT_API_KEY;
+  const keys = keysFrom(options);
+  const apiKey = keys[0] ?? "";
   const host = options.host ?? "127.0.0.1";
-  const taskDelayMs = options.taskDelayMs ?? 1500;
-  const timing: TaskTiming = {
-    taskDelayMs,
-    taskJitterMs: options.taskJitterMs ?? 0,
-    random: seededRandom(options.seed ?? 1),
-    examplesDelayMs: options.examplesDelayMs ?? 2500,
-    examplesPerLeadMs: options.examplesPerLeadMs ?? 0,
-    executingAfterMs: options.executingAfterMs ?? Math.min(50, taskDelayMs / 4),
-  };
 
   const state = new EmulatorState();
   const faults = new FaultControl();
@@ -105,24 +81,40 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const closing = new AbortController();
   // Every open request listens to it; many at once is normal, not a leak.
   setMaxListeners(0, closing.signal);
+  const workspaces = new Workspaces(keys);
   const stats = createRequestStats();
   const tokens = createRunTokens();
-  const tasks = createTaskRunner({ state, faults, events, tokens, timing });
+  const settings = settingsFrom(options);
+  const budget = new RequestBudget(() => settings.rateLimitPerMinute);
+  const timing = timingFrom(options);
+  const tasks = createTaskRunner({ state, faults, events, tokens, timing, settings });
   const feed = createRealtimeFeed({ state, tokens, holdMs: options.realtimeHoldMs ?? 20_000 });
+  const streamFeed = createStreamFeed({ state, tokens, settings });
   const handlers: Record<RouteName, Handler> = {
     ...createApiHandlers({ state, faults, tasks }),
     "realtime.run": feed.run,
-    "realtime.stream": feed.stream,
+    "realtime.stream": streamFeed.serve,
   };
   const reset = () => {
     tasks.cancelAll();
     faults.clear();
     state.reset();
     stats.reset();
+    budget.reset();
   };
-  const admin = createAdminHandler({ state, faults, stats: stats.snapshot, reset, finishTask: tasks.finish });
-
-  const hasApiKey = (req: IncomingMessage) => bearerToken(req.headers) === apiKey;
+  const configure = (change: SettingsChange) => applySettings(settings, change);
+  const addKey = (key: string) => workspaces.add(key).label;
+  const admin = createAdminHandler({
+    state,
+    faults,
+    workspaces,
+    stats: stats.snapshot,
+    keyStats: stats.keySnapshot,
+    reset,
+    finishTask: tasks.finish,
+    configure,
+    addKey,
+  });
 
   /** Waits `ms` unless the emulator closes first (then false: the connection is going away anyway). */
   const pause = (ms: number) =>
@@ -130,6 +122,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       () => true,
       () => false,
     );
+
+  const answerWithFault = createFaultAnswers({ settings, pause });
 
   const runHandler = async (handler: Handler, ctx: RequestContext): Promise<Reply> => {
     try {
@@ -140,51 +134,14 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  /** Request faults replace, delay or drop the answer; `afterProcessing` lets the request take effect first. */
-  const answerWithFault = async (
-    fault: RequestFault | undefined,
-    route: RouteName,
-    signal: AbortSignal,
-    handle: () => Promise<Reply>,
-  ): Promise<Outcome> => {
-    switch (fault?.kind) {
-      case undefined:
-        return handle();
-      case "status":
-        return errorReply(fault.status, fault.error, retryAfter(fault.retryAfterSeconds));
-      case "rate_limit":
-        return errorReply(429, "Rate limit exceeded", retryAfter(fault.retryAfterSeconds));
-      case "realtime_401":
-        return errorReply(401, "Unauthorized");
-      case "realtime_500":
-        return errorReply(500, "Internal server error");
-      case "realtime_hang":
-        await new Promise((resolve) => {
-          signal.addEventListener("abort", resolve, { once: true });
-          if (signal.aborted) resolve(undefined);
-        });
-        return DROP;
-      case "drop_connection":
-        if (fault.afterProcessing) await handle();
-        return DROP;
-      case "delay_response": {
-        if (!fault.afterProcessing) return (await pause(fault.ms)) ? handle() : DROP;
-        const reply = await handle();
-        return (await pause(fault.ms)) ? reply : DROP;
-      }
-      case "malformed_json":
-        if (fault.afterProcessing) await handle();
-        return { status: 200, rawBody: malformedBody(route) };
-      case "wrong_shape":
-        if (fault.afterProcessing) await handle();
-        return { status: 200, body: wrongShapeBody(route) };
-    }
-  };
-
   const sessionIdOf = (match: RouteMatch | undefined): string | undefined => {
     if (match?.params.sessionId) return match.params.sessionId;
     return match?.params.runId ? state.runs.get(match.params.runId)?.sessionId : undefined;
   };
+
+  const isApiPath = (url: URL) => /^\/api(\/|$)/.test(url.pathname);
+  /** Index and admin requests are not Puffle traffic: no stats, no "request" events, no budget. */
+  const isControlPath = (url: URL) => url.pathname === "/" || url.pathname.startsWith("/__admin/");
 
   const answer = async (
     req: IncomingMessage,
@@ -193,6 +150,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     signal: AbortSignal,
   ): Promise<Outcome> => {
     const method = req.method ?? "GET";
+    const workspace = workspaces.find(bearerToken(req.headers));
     const context = async (params: Record<string, string>): Promise<RequestContext> => ({
       method,
       url,
@@ -200,18 +158,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       headers: req.headers,
       rawBody: await readBody(req),
       signal,
+      ...(workspace && { workspace }),
     });
+    if (url.pathname === "/" && method === "GET") return directoryReply(url);
     if (url.pathname.startsWith("/__admin/")) {
-      return hasApiKey(req) ? admin(await context({})) : errorReply(401, "Missing or invalid API key");
+      return workspace ? admin(await context({})) : errorReply(401, "Missing or invalid API key");
     }
     const sessionId = sessionIdOf(match);
     if (match) stats.count(match.name, sessionId);
-    if (/^\/api(\/|$)/.test(url.pathname) && !hasApiKey(req))
-      return errorReply(401, "Missing or invalid API key");
+    if (isApiPath(url)) {
+      if (!workspace) return errorReply(401, "Missing or invalid API key");
+      const now = Date.now();
+      stats.countKey(workspace.label, now);
+      const decision = budget.take(workspace.id, now);
+      if (!decision.allowed) {
+        stats.countRateLimited(workspace.label);
+        return errorReply(429, "rate limited", retryAfter(decision.retryAfterSeconds));
+      }
+    }
     if (!match) return errorReply(404, `Not found: ${method} ${url.pathname}`);
     const ctx = await context(match.params);
     const fault = faults.takeRequestFault(match.name, sessionId);
-    return answerWithFault(fault, match.name, signal, () => runHandler(handlers[match.name], ctx));
+    const handler = handlers[match.name];
+    return answerWithFault(fault, match.name, signal, (cut) =>
+      runHandler(cut ? (c) => streamFeed.serve(c, cut) : handler, ctx),
+    );
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
@@ -226,7 +197,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.once("close", () => {
       closing.signal.removeEventListener("abort", abort);
       abort();
-      if (url.pathname.startsWith("/__admin/")) return;
+      if (isControlPath(url)) return;
       const status = res.headersSent ? res.statusCode : 0;
       const sessionId = sessionIdOf(match);
       const event: RequestEvent = {
@@ -244,7 +215,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     try {
       const outcome = await answer(req, url, match, requestGone.signal);
       if (outcome === DROP) req.socket.destroy();
-      else writeReply(res, outcome);
+      else await sendReply(res, outcome, requestGone.signal);
     } catch (error) {
       const reply =
         error instanceof HttpError
@@ -274,15 +245,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     faults,
     events,
     stats: stats.snapshot,
+    keyStats: stats.keySnapshot,
     resetStats: stats.reset,
     finishTask: tasks.finish,
+    addKey,
+    configure,
     reset,
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing.abort();
         tasks.cancelAll();
         server.close(() => resolve());
-        // Held long-polls and keep-alive sockets would otherwise keep close() waiting.
+        // Held long-polls, open streams and keep-alive sockets would otherwise keep close() waiting.
         server.closeAllConnections();
       });
       return closed;
@@ -290,43 +264,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 }
 
-function createRequestStats() {
-  let requests: Record<string, number> = {};
-  let getsBySession: Record<string, number> = {};
-  return {
-    count(route: RouteName, sessionId: string | undefined) {
-      requests[route] = (requests[route] ?? 0) + 1;
-      if (route === "sessions.get" && sessionId)
-        getsBySession[sessionId] = (getsBySession[sessionId] ?? 0) + 1;
-    },
-    snapshot(): EmulatorStats {
-      return { requests: { ...requests }, getsBySession: { ...getsBySession } };
-    },
-    reset() {
-      requests = {};
-      getsBySession = {};
-    },
-  };
-}
-
-function retryAfter(seconds: number | undefined): Record<string, string> | undefined {
-  return seconds === undefined ? undefined : { "retry-after": String(Math.ceil(seconds)) };
-}
-
 /** A wildcard bind address is reached through loopback; an IPv6 literal needs brackets in a URL. */
 function urlHost(host: string): string {
   if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
   return host.includes(":") ? `[${host}]` : host;
-}
-
-/** mulberry32: a tiny seeded PRNG, so jittered task durations repeat from run to run. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

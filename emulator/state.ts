@@ -2,10 +2,11 @@
 // Everything here is synchronous, which is what makes the /turn claim atomic (no await between check and set).
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { type Draft, draftTurn, writeExamples } from "./drafting.ts";
+import { nextTimestamp } from "./outcomes.ts";
 import type { ExamplesRequest, SessionPatch, TurnRequest } from "./requests.ts";
-import type { ContentFault, ScriptedReply } from "./scenarios.ts";
-import { type Campaign, createSeedData, type Prospect, SEED, type SequenceNode } from "./seed.ts";
+import { type Campaign, createSeedData, type Prospect, type SequenceNode } from "./seed.ts";
+import type { RunStream } from "./streams.ts";
+import { DEFAULT_OWNER, type Owner } from "./workspaces.ts";
 
 export type TaskStatus = "chat_processing" | "generating_examples";
 export type TaskKind = "turn" | "examples";
@@ -55,6 +56,8 @@ export interface Run {
   completedAt: Date | null;
   /** Goes up on every change of the row; the realtime feed derives its offsets from it. */
   revision: number;
+  /** Realtime streams by key: a chat turn's reply (see streams.ts); none for examples runs. */
+  streams: Map<string, RunStream>;
 }
 
 /** The raw accepted body, as the bot sent it (validated, so it has at least the documented shape). */
@@ -62,7 +65,10 @@ export type RecordedTurn = TurnRequest & Record<string, unknown>;
 export type RecordedExamples = ExamplesRequest & Record<string, unknown>;
 
 export class EmulatorState {
+  // Campaigns and prospects are the same seed for every workspace (the API only reads them); sequence
+  // nodes can be edited, so each workspace has its own copy with the same ids.
   readonly campaigns = new Map<string, Campaign>();
+  /** The default workspace's nodes (see nodesIn for the others). */
   readonly nodes = new Map<string, SequenceNode>();
   readonly prospects = new Map<string, Prospect>();
   readonly sessions = new Map<string, Session>();
@@ -70,6 +76,9 @@ export class EmulatorState {
   readonly runs = new Map<string, Run>();
   /** Emits an event named after the runId whenever that run's row changes (wakes held long-polls). */
   readonly runChanges = new EventEmitter().setMaxListeners(0);
+  #otherNodes = new Map<string, Map<string, SequenceNode>>();
+  /** Session id -> the workspace it belongs to. */
+  #owners = new Map<string, string>();
   #turnRequests = new Map<string, RecordedTurn[]>();
   #examplesRequests = new Map<string, RecordedExamples[]>();
   #runNumber = 0;
@@ -84,7 +93,9 @@ export class EmulatorState {
     this.campaigns.clear();
     this.nodes.clear();
     this.prospects.clear();
+    this.#otherNodes.clear();
     this.sessions.clear();
+    this.#owners.clear();
     this.runs.clear();
     this.#turnRequests.clear();
     this.#examplesRequests.clear();
@@ -98,8 +109,19 @@ export class EmulatorState {
 
   // ---------------------------------------------------------------- campaigns
 
-  nodesOf(campaignId: string): SequenceNode[] {
-    return [...this.nodes.values()]
+  /** A workspace's sequence nodes, copied from the seed the first time that workspace looks. */
+  nodesIn(workspaceId: string): Map<string, SequenceNode> {
+    if (workspaceId === DEFAULT_OWNER.id) return this.nodes;
+    let nodes = this.#otherNodes.get(workspaceId);
+    if (!nodes) {
+      nodes = new Map(createSeedData().nodes.map((node) => [node.id, node]));
+      this.#otherNodes.set(workspaceId, nodes);
+    }
+    return nodes;
+  }
+
+  nodesOf(campaignId: string, workspaceId: string = DEFAULT_OWNER.id): SequenceNode[] {
+    return [...this.nodesIn(workspaceId).values()]
       .filter((node) => node.campaign_id === campaignId)
       .sort((a, b) => a.position - b.position);
   }
@@ -114,11 +136,11 @@ export class EmulatorState {
 
   // ---------------------------------------------------------------- sessions
 
-  createSession(campaignId: string, nodeId: string): Session {
+  createSession(campaignId: string, nodeId: string, owner: Owner = DEFAULT_OWNER): Session {
     const now = new Date().toISOString();
     const session: Session = {
       id: randomUUID(),
-      user_id: SEED.userId,
+      user_id: owner.userId,
       campaign_id: campaignId,
       node_id: nodeId,
       title: null,
@@ -135,16 +157,26 @@ export class EmulatorState {
       updated_at: now,
     };
     this.sessions.set(session.id, session);
+    this.#owners.set(session.id, owner.id);
     return session;
   }
 
-  /** Oldest first: the map keeps insertion order, which is creation order. */
-  sessionsOf(campaignId: string): Session[] {
-    return [...this.sessions.values()].filter((session) => session.campaign_id === campaignId);
+  /** The workspace a session belongs to (undefined once deleted). */
+  ownerOf(sessionId: string): string | undefined {
+    return this.#owners.get(sessionId);
   }
 
-  latestSessionFor(campaignId: string, nodeId: string): Session | undefined {
-    return this.sessionsOf(campaignId)
+  /** Oldest first (the map keeps creation order); only that workspace's when one is named. */
+  sessionsOf(campaignId: string, workspaceId?: string): Session[] {
+    return [...this.sessions.values()].filter(
+      (session) =>
+        session.campaign_id === campaignId &&
+        (workspaceId === undefined || this.#owners.get(session.id) === workspaceId),
+    );
+  }
+
+  latestSessionFor(campaignId: string, nodeId: string, workspaceId?: string): Session | undefined {
+    return this.sessionsOf(campaignId, workspaceId)
       .filter((session) => session.node_id === nodeId)
       .at(-1);
   }
@@ -160,6 +192,7 @@ export class EmulatorState {
 
   deleteSession(sessionId: string): void {
     this.sessions.delete(sessionId);
+    this.#owners.delete(sessionId);
   }
 
   /** Check-and-set in one synchronous step: the atomic claim that makes parallel /turn calls get 409. */
@@ -191,91 +224,6 @@ export class EmulatorState {
     return this.#examplesRequests.get(sessionId) ?? [];
   }
 
-  // ---------------------------------------------------------------- finishing tasks
-
-  /** What the framework-chat-turn task does when it ends: transcript, draft, skeleton, then release. */
-  completeTurn(session: Session, request: TurnRequest, content: ContentFault | undefined): void {
-    const earlier = session.messages ?? [];
-    const withUserMessage = [...earlier, { role: "user", content: request.message }];
-    if (content?.kind === "no_assistant_message") {
-      session.messages = withUserMessage;
-      this.#release(session);
-      return;
-    }
-    const userMessages = earlier.filter((message) => message.role === "user");
-    const outcome = draftTurn({
-      message: request.message,
-      brief: userMessages[0]?.content ?? request.message,
-      isFirstTurn: session.skeleton === null && userMessages.length === 0,
-      currentDraft: currentDraftOf(session),
-      nextVersion: (session.framework_version ?? 0) + 1,
-      sampleLead: request.sampleLeads?.[0],
-    });
-    const scripted = content?.kind === "scripted_reply" ? content : undefined;
-    this.#applyRevision(session, scripted, outcome.revision);
-    session.messages = [
-      ...withUserMessage,
-      { role: "assistant", content: scripted?.assistant ?? outcome.assistant },
-    ];
-    this.#release(session);
-  }
-
-  /**
-   * What generate-examples does when it ends. Our choice (the docs are silent): it also appends an
-   * assistant message "Generated N examples." so the transcript shows that the run happened.
-   */
-  completeExamples(session: Session, request: ExamplesRequest, content: ContentFault | undefined): void {
-    if (content?.kind === "no_assistant_message") {
-      this.#release(session);
-      return;
-    }
-    const examples = writeExamples(currentDraftOf(session) ?? { subject: "", body: "" }, request.leads);
-    session.generated_examples = request.isFirstBatch
-      ? examples
-      : [...(session.generated_examples ?? []), ...examples];
-    const scripted = content?.kind === "scripted_reply" ? content : undefined;
-    this.#applyRevision(session, scripted, undefined);
-    const summary = `Generated ${examples.length} example${examples.length === 1 ? "" : "s"}.`;
-    session.messages = [
-      ...(session.messages ?? []),
-      { role: "assistant", content: scripted?.assistant ?? summary },
-    ];
-    this.#release(session);
-  }
-
-  /** Scripted values win over the fake model's; history keeps what was there before a change. */
-  #applyRevision(
-    session: Session,
-    scripted: ScriptedReply | undefined,
-    revision: { draft: Draft; skeleton: Record<string, unknown> } | undefined,
-  ): void {
-    const skeleton =
-      scripted?.skeleton !== undefined ? scripted.skeleton : (revision?.skeleton ?? session.skeleton);
-    const subject = scripted?.draft_subject ?? revision?.draft.subject ?? session.draft_subject;
-    const body = scripted?.draft_body ?? revision?.draft.body ?? session.draft_body;
-
-    if (JSON.stringify(skeleton) !== JSON.stringify(session.skeleton)) {
-      session.skeleton_history = [
-        ...(session.skeleton_history ?? []),
-        ...(session.skeleton ? [session.skeleton] : []),
-      ];
-      if (skeleton) session.framework_version = (session.framework_version ?? 0) + 1;
-      session.skeleton = skeleton;
-    }
-    if (subject !== session.draft_subject || body !== session.draft_body) {
-      const hadDraft = session.draft_subject !== null || session.draft_body !== null;
-      const previous = hadDraft ? [{ subject: session.draft_subject, body: session.draft_body }] : [];
-      session.draft_history = [...(session.draft_history ?? []), ...previous];
-      session.draft_subject = subject;
-      session.draft_body = body;
-    }
-  }
-
-  #release(session: Session): void {
-    session.task_status = null;
-    session.updated_at = nextTimestamp(session.updated_at);
-  }
-
   // ---------------------------------------------------------------- runs
 
   createRun(session: Session, kind: TaskKind, request: TurnRequest | ExamplesRequest): Run {
@@ -297,6 +245,7 @@ export class EmulatorState {
       startedAt: null,
       completedAt: null,
       revision: 1,
+      streams: new Map(),
     };
     this.runs.set(run.friendlyId, run);
     return run;
@@ -324,20 +273,6 @@ export class EmulatorState {
     run.revision += 1;
     this.runChanges.emit(run.friendlyId);
   }
-}
-
-/** The draft the next revision starts from: what the user sees (maybe PATCHed), else the skeleton's. */
-function currentDraftOf(session: Session): Draft | null {
-  if (session.draft_subject !== null && session.draft_body !== null) {
-    return { subject: session.draft_subject, body: session.draft_body };
-  }
-  const { subject, body } = session.skeleton ?? {};
-  return typeof subject === "string" && typeof body === "string" ? { subject, body } : null;
-}
-
-/** Strictly later than `previous`, so a client comparing updated_at never misses two changes in one ms. */
-function nextTimestamp(previous: string): string {
-  return new Date(Math.max(Date.now(), Date.parse(previous) + 1)).toISOString();
 }
 
 const ALPHANUMERIC = "0123456789abcdefghijklmnopqrstuvwxyz";
