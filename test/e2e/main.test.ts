@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulator/server.ts";
+import { spawnBot } from "../support/bot-process.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { fakesEnv, SIGNING_SECRET } from "../support/harness.ts";
 
@@ -63,5 +64,22 @@ describe("npm start", () => {
     expect(run.out()).toContain('"msg":"bot.stopped"');
     for (const value of [slack.token, SIGNING_SECRET, emulator.apiKey])
       expect(run.out()).not.toContain(value);
+  }, 40_000);
+
+  it("a second bot on the same SQLite file refuses to start, naming PostgreSQL for several replicas", async () => {
+    const env = {
+      ...fakesEnv(slack, emulator),
+      TRIGGER_API_URL: "off",
+      DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), "one-file-")), "drafter.db")}`,
+    };
+    const first = spawnBot(env);
+    await first.ready;
+    const second = spawnBot(env);
+    expect(await second.exited).toBe(1);
+    const fatal = second.lines().find((line) => line.msg === "bot.start_failed");
+    expect(String(fatal?.err)).toMatch(/already running on .*drafter\.db.*PostgreSQL/);
+    // The first one never noticed.
+    expect(first.child.exitCode).toBeNull();
+    expect(await first.kill("SIGTERM")).toBe(0);
   }, 40_000);
 });

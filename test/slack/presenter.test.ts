@@ -5,7 +5,7 @@ import type { DraftView } from "../../src/drafting/draft-view.ts";
 import type { TurnOutcome } from "../../src/drafting/outcomes.ts";
 import type { ThreadRecord } from "../../src/drafting/store.ts";
 import { createSilentLogger } from "../../src/logger.ts";
-import { createPoster } from "../../src/slack/poster.ts";
+import { createPoster, POST_METADATA_TYPE } from "../../src/slack/poster.ts";
 import { createThreadPresenter, type ThreadPresenter } from "../../src/slack/thread-presenter.ts";
 import type { Store } from "../../src/store/index.ts";
 import { createSqliteStore } from "../../src/store/sqlite/store.ts";
@@ -256,6 +256,27 @@ describe("posts whose answer is lost", () => {
     expect(bot.filter((m) => /Draft v1/.test(m.text))).toHaveLength(1);
     await first.presenter.close();
     await second.presenter.close();
+  });
+
+  it("a crash between a post and its record: the next driver finds the message by its key and adopts it", async () => {
+    const store = createSqliteStore({ url: "sqlite::memory:" });
+    const root = slack.addHumanMessage({ channel: "C0P", user: "U0DANA", text: "brief" });
+    const t = thread(root.ts, 9);
+    // The previous process marked the post as begun, Slack stored it, and the process died.
+    expect(await store.beginPost("status:9:1", 9, 0)).toEqual({ state: "new" });
+    const client = new WebClient(slack.token, { slackApiUrl: slack.url, retryConfig: { retries: 0 } });
+    await client.chat.postMessage({
+      channel: "C0P",
+      thread_ts: root.ts,
+      text: "Drafting... turn 1",
+      metadata: { event_type: POST_METADATA_TYPE, event_payload: { key: "status:9:1" } },
+    });
+    const { presenter } = setup({ store, realTime: true });
+    await settle(presenter, dispatched(t, [1]));
+    await settle(presenter, result(t, [1], { replies: ["Adopted."] } as never));
+    const bot = slack.thread("C0P", root.ts).filter((m) => m.bot_id);
+    expect(bot.map((m) => m.text)).toEqual([expect.stringContaining("Adopted.")]);
+    await presenter.close();
   });
 
   it("writes nothing more for a thread whose lease was lost", async () => {

@@ -22,6 +22,8 @@ export interface InstanceOptions {
   turnTimeoutMs?: number;
   leaseTtlMs?: number;
   logger?: Logger;
+  /** Puts a store that can fail (as a database out of reach would) between the service and the store. */
+  wrapStore?: (store: DraftStore) => DraftStore;
 }
 
 /** One bot process's drafting core: its own client, store handle and outcome log. */
@@ -89,7 +91,7 @@ export async function startDraftingHarness(emulatorOptions: EmulatorOptions = {}
       const outcomes: TurnOutcome[] = [];
       instanceCounter++;
       const service = createDraftingService({
-        store,
+        store: options.wrapStore ? options.wrapStore(store) : store,
         puffle,
         clock: systemClock,
         logger,
