@@ -70,7 +70,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   }
   const puffle = createPuffleClient({
     baseUrl: config.puffle.apiUrl,
-    apiKey: config.puffle.apiKey,
+    apiKey: config.puffle.apiKey ?? "",
     logger: logger.child({ component: "puffle" }),
     clock,
     ...(options.puffleRetry ? { retry: options.puffleRetry } : {}),

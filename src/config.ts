@@ -43,16 +43,19 @@ const uuid = z
     "must be a UUID like 3f2c8a1e-0b7d-4e59-9c1a-2d4e6f8a0b1c",
   );
 
+/** 32 random bytes, base64: `openssl rand -base64 32` or `node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`. */
+const base64Key = (name: string) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, "base64").length === 32,
+      `must be 32 random bytes in base64 (44 characters); make one with: openssl rand -base64 32 (${name})`,
+    )
+    .transform((value) => Buffer.from(value, "base64"));
+
 const envSchema = z.object({
-  SLACK_BOT_TOKEN: z.preprocess(
-    emptyToUndefined,
-    z
-      .string({
-        error: "is required: the bot token from your Slack app's OAuth & Permissions page (xoxb-...)",
-      })
-      .trim()
-      .startsWith("xoxb-", "must be a bot token starting with xoxb-"),
-  ),
+  SLACK_BOT_TOKEN: optional(z.string().trim().startsWith("xoxb-", "must be a bot token starting with xoxb-")),
   SLACK_SIGNING_SECRET: optional(z.string().trim().min(8, "looks too short to be a signing secret")),
   SLACK_APP_TOKEN: optional(
     z.string().trim().startsWith("xapp-", "must be an app-level token starting with xapp- (Socket Mode)"),
@@ -62,12 +65,7 @@ const envSchema = z.object({
     httpUrl("the Slack Web API").default("https://slack.com/api/"),
   ),
   PORT: z.preprocess(emptyToUndefined, integer("TCP port", 0, 65535).default(3000)),
-  PUFFLE_API_KEY: z.preprocess(
-    emptyToUndefined,
-    z
-      .string({ error: "is required: a Puffle API key (pk_live_...), or the key `npm run emulator` prints" })
-      .trim(),
-  ),
+  PUFFLE_API_KEY: optional(z.string().trim().min(8, "looks too short to be a Puffle API key")),
   PUFFLE_API_URL: z.preprocess(emptyToUndefined, httpUrl("the Puffle API").default("https://app.puffle.ai")),
   PUFFLE_CAMPAIGN_ID: optional(uuid),
   PUFFLE_NODE_ID: optional(uuid),
@@ -97,6 +95,23 @@ const envSchema = z.object({
   POLL_INTERVAL_MS: z.preprocess(emptyToUndefined, integer("milliseconds", 50, 60_000).default(2000)),
   TURN_TIMEOUT_MS: z.preprocess(emptyToUndefined, integer("milliseconds", 1000, 3_600_000).default(300_000)),
   LEASE_TTL_MS: z.preprocess(emptyToUndefined, integer("milliseconds", 1000, 600_000).default(15_000)),
+  SLACK_CLIENT_ID: optional(
+    z
+      .string()
+      .trim()
+      .regex(/^\d+\.\d+$/, "must look like 1234567890.1234567890 (Basic Information > App Credentials)"),
+  ),
+  SLACK_CLIENT_SECRET: optional(z.string().trim().min(8, "looks too short to be a client secret")),
+  SLACK_STATE_SECRET: optional(
+    z.string().trim().min(16, "must be at least 16 characters (any random string)"),
+  ),
+  ENCRYPTION_KEY: optional(base64Key("ENCRYPTION_KEY")),
+  ENCRYPTION_KEY_PREVIOUS: optional(base64Key("ENCRYPTION_KEY_PREVIOUS")),
+  PUFFLE_MAX_RPM: z.preprocess(emptyToUndefined, integer("requests per minute", 1, 100_000).default(100)),
+  METRICS: z.preprocess(
+    (value) => (typeof value === "string" ? emptyToUndefined(value.trim().toLowerCase()) : value),
+    z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
+  ),
   ALLOWED_CHANNEL_IDS: optional(
     z
       .string()
@@ -115,18 +130,28 @@ const envSchema = z.object({
 
 export interface Config {
   slack: {
-    botToken: string;
+    /** Single-workspace mode: the bot token. Undefined in OAuth mode (each installation has its own). */
+    botToken: string | undefined;
     signingSecret: string | undefined;
     appToken: string | undefined;
     apiUrl: string;
     mode: "socket" | "http";
+    /** OAuth mode (installs in many workspaces): on when the three OAuth variables are set. */
+    oauth: { clientId: string; clientSecret: string; stateSecret: string } | undefined;
   };
   port: number;
   puffle: {
-    apiKey: string;
+    /** The key for workspaces without their own (required in single-workspace mode). */
+    apiKey: string | undefined;
     apiUrl: string;
     defaultStep: { campaignId: string; nodeId: string } | undefined;
+    /** Requests per minute per Puffle key, shared by all replicas. */
+    maxRpm: number;
   };
+  /** Encrypts tokens and keys at rest (OAuth mode); `previous` still decrypts older rows. */
+  encryption: { key: Buffer; previous: Buffer | undefined } | undefined;
+  /** GET /metrics on PORT. */
+  metrics: boolean;
   /** Trigger.dev realtime base URL, or undefined when realtime is off. */
   triggerApiUrl: string | undefined;
   databaseUrl: string;
@@ -138,10 +163,29 @@ export interface Config {
   allowedChannelIds: ReadonlySet<string> | undefined;
 }
 
+/** Problems listed in the order the variables are documented (stable for people and tests). */
+function inVariableOrder(problems: ConfigProblem[]): ConfigProblem[] {
+  const order = Object.keys(envSchema.shape);
+  const rank = (p: ConfigProblem) => {
+    const index = order.indexOf(p.variable);
+    return index === -1 ? order.length : index;
+  };
+  return problems
+    .map((problem, index) => ({ problem, index }))
+    .sort((a, b) => rank(a.problem) - rank(b.problem) || a.index - b.index)
+    .map(({ problem }) => problem);
+}
+
+/** One thing wrong with the configuration: which variable, and what (never its value). */
+export interface ConfigProblem {
+  variable: string;
+  message: string;
+}
+
 export class ConfigError extends Error {
-  readonly problems: string[];
-  constructor(problems: string[]) {
-    super(`Configuration is not valid:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(`Configuration is not valid:\n${problems.map((p) => `  - ${p.variable} ${p.message}`).join("\n")}`);
     this.name = "ConfigError";
     this.problems = problems;
   }
@@ -151,13 +195,14 @@ export class ConfigError extends Error {
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
   // Never echo a value in a problem: it may be a secret.
-  const problems = parsed.success
+  const problems: ConfigProblem[] = parsed.success
     ? []
-    : parsed.error.issues.map(
-        (issue) => `${issue.path.map(String).join(".") || "environment"} ${issue.message}`,
-      );
+    : parsed.error.issues.map((issue) => ({
+        variable: issue.path.map(String).join(".") || "environment",
+        message: issue.message,
+      }));
   problems.push(...crossFieldProblems(env));
-  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  if (!parsed.success || problems.length > 0) throw new ConfigError(inVariableOrder(problems));
   const e = parsed.data;
   return {
     slack: {
@@ -166,6 +211,14 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       appToken: e.SLACK_APP_TOKEN,
       apiUrl: e.SLACK_API_URL.endsWith("/") ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
       mode: e.SLACK_APP_TOKEN ? "socket" : "http",
+      oauth:
+        e.SLACK_CLIENT_ID && e.SLACK_CLIENT_SECRET && e.SLACK_STATE_SECRET
+          ? {
+              clientId: e.SLACK_CLIENT_ID,
+              clientSecret: e.SLACK_CLIENT_SECRET,
+              stateSecret: e.SLACK_STATE_SECRET,
+            }
+          : undefined,
     },
     port: e.PORT,
     puffle: {
@@ -175,7 +228,10 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         e.PUFFLE_CAMPAIGN_ID && e.PUFFLE_NODE_ID
           ? { campaignId: e.PUFFLE_CAMPAIGN_ID.toLowerCase(), nodeId: e.PUFFLE_NODE_ID.toLowerCase() }
           : undefined,
+      maxRpm: e.PUFFLE_MAX_RPM,
     },
+    encryption: e.ENCRYPTION_KEY ? { key: e.ENCRYPTION_KEY, previous: e.ENCRYPTION_KEY_PREVIOUS } : undefined,
+    metrics: e.METRICS === "on",
     triggerApiUrl: e.TRIGGER_API_URL === "off" ? undefined : e.TRIGGER_API_URL.replace(/\/+$/, ""),
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
@@ -186,20 +242,73 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
+const OAUTH_VARIABLES = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET"] as const;
+
 /** Rules between variables, checked on the raw values so they are reported with the rest. */
-function crossFieldProblems(env: Record<string, string | undefined>): string[] {
+function crossFieldProblems(env: Record<string, string | undefined>): ConfigProblem[] {
   const set = (name: string) => Boolean(env[name]?.trim());
-  const problems: string[] = [];
-  if (!set("SLACK_APP_TOKEN") && !set("SLACK_SIGNING_SECRET")) {
-    problems.push(
-      "SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode): find it under Basic Information > App Credentials",
-    );
+  const problems: ConfigProblem[] = [];
+  const oauthSet = OAUTH_VARIABLES.filter(set);
+  const oauth = oauthSet.length > 0;
+  if (oauth && set("SLACK_BOT_TOKEN")) {
+    problems.push({
+      variable: "SLACK_BOT_TOKEN",
+      message:
+        "and the OAuth variables are both set: choose one. SLACK_BOT_TOKEN runs the bot in one workspace; " +
+        "SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET let any workspace install it. Unset the other.",
+    });
+  } else if (!oauth && !set("SLACK_BOT_TOKEN")) {
+    problems.push({
+      variable: "SLACK_BOT_TOKEN",
+      message:
+        "is required: the bot token from your Slack app's OAuth & Permissions page (xoxb-...). " +
+        "(Or set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET and SLACK_STATE_SECRET to install in many workspaces.)",
+    });
   }
+  if (oauth) {
+    for (const name of OAUTH_VARIABLES)
+      if (!set(name))
+        problems.push({
+          variable: name,
+          message: "is required with the other OAuth variables (installs in many workspaces)",
+        });
+    if (set("SLACK_APP_TOKEN"))
+      problems.push({
+        variable: "SLACK_APP_TOKEN",
+        message:
+          "cannot be used with OAuth installs: distributed apps use HTTP (unset SLACK_APP_TOKEN and set SLACK_SIGNING_SECRET)",
+      });
+    if (!set("ENCRYPTION_KEY"))
+      problems.push({
+        variable: "ENCRYPTION_KEY",
+        message:
+          "is required with OAuth installs (tokens and Puffle keys are encrypted at rest): openssl rand -base64 32",
+      });
+  } else if (!set("PUFFLE_API_KEY")) {
+    problems.push({
+      variable: "PUFFLE_API_KEY",
+      message: "is required: a Puffle API key (pk_live_...), or the key `npm run emulator` prints",
+    });
+  }
+  if (!set("SLACK_APP_TOKEN") && !set("SLACK_SIGNING_SECRET")) {
+    problems.push({
+      variable: "SLACK_SIGNING_SECRET",
+      message:
+        "is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode): find it under Basic Information > App Credentials",
+    });
+  }
+  if (set("ENCRYPTION_KEY_PREVIOUS") && !set("ENCRYPTION_KEY"))
+    problems.push({
+      variable: "ENCRYPTION_KEY",
+      message: "is required when ENCRYPTION_KEY_PREVIOUS is set (the new key)",
+    });
   if (set("PUFFLE_CAMPAIGN_ID") !== set("PUFFLE_NODE_ID")) {
     const missing = set("PUFFLE_CAMPAIGN_ID") ? "PUFFLE_NODE_ID" : "PUFFLE_CAMPAIGN_ID";
-    problems.push(
-      `${missing} must be set together with the other one (PUFFLE_CAMPAIGN_ID and PUFFLE_NODE_ID form the default step)`,
-    );
+    problems.push({
+      variable: missing,
+      message:
+        "must be set together with the other one (PUFFLE_CAMPAIGN_ID and PUFFLE_NODE_ID form the default step)",
+    });
   }
   return problems;
 }

@@ -147,11 +147,17 @@ function inspectConfig(env: Env): ConfigView {
       ok: false,
       detail: [
         `${error.problems.length} problem${error.problems.length === 1 ? "" : "s"}:`,
-        ...error.problems.map((problem) => `- ${problem}`),
+        ...error.problems.map((problem) => `- ${problem.variable} ${problem.message}`),
       ].join("\n"),
       fix: "edit .env (or the environment) to fix each problem listed; .env.example describes every variable",
     };
-    return { check, ...partialConfig(env, error.problems) };
+    return {
+      check,
+      ...partialConfig(
+        env,
+        error.problems.map((p) => `${p.variable} ${p.message}`),
+      ),
+    };
   }
 }
 
@@ -217,7 +223,8 @@ async function checkSlackToken(ctx: Context): Promise<DoctorCheck> {
   const name = "Slack token";
   const skip = needs(ctx, name, ["SLACK_BOT_TOKEN", "SLACK_API_URL"]);
   if (skip || !ctx.view.config) return skip ?? unreachable(name);
-  const { botToken, apiUrl } = ctx.view.config.slack;
+  const { apiUrl } = ctx.view.config.slack;
+  const botToken = ctx.view.config.slack.botToken ?? "";
   const token = `SLACK_BOT_TOKEN ${maskSecret(botToken)}`;
   const answer = await callSlack(ctx, apiUrl, "auth.test", botToken);
   if (!answer.ok) {
@@ -432,7 +439,8 @@ async function checkPuffle(ctx: Context): Promise<DoctorCheck> {
   const name = "Puffle key";
   const skip = needs(ctx, name, ["PUFFLE_API_KEY", "PUFFLE_API_URL"]);
   if (skip || !ctx.view.config) return skip ?? unreachable(name);
-  const { apiKey, apiUrl, defaultStep } = ctx.view.config.puffle;
+  const { apiUrl, defaultStep } = ctx.view.config.puffle;
+  const apiKey = ctx.view.config.puffle.apiKey ?? "";
   const where = displayUrl(apiUrl);
   const reachFix =
     `check PUFFLE_API_URL (now ${where}; default https://app.puffle.ai) and that this machine can ` +

@@ -267,8 +267,8 @@ describe("npm run doctor: a bad config", () => {
     expect(config.detail.split("\n")).toEqual([
       "3 problems:",
       expect.stringMatching(/^- SLACK_BOT_TOKEN is required/),
-      expect.stringMatching(/^- PORT must be a whole number/),
       expect.stringMatching(/^- SLACK_SIGNING_SECRET is required in HTTP mode/),
+      expect.stringMatching(/^- PORT must be a whole number/),
     ]);
     expect(config.fix).toContain(".env.example");
     expect(check(report, "Slack token")).toMatchObject({

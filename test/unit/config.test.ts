@@ -14,7 +14,7 @@ function problemsOf(env: Record<string, string | undefined>): string[] {
   try {
     parseConfig(env);
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ConfigError) return error.problems.map((p) => `${p.variable} ${p.message}`);
     throw error;
   }
   throw new Error("expected a ConfigError");
@@ -137,5 +137,64 @@ describe(".env.example", () => {
       while (index > 0 && /^[A-Z_]+=/.test(lines[index] ?? "")) index--;
       expect(lines[index], `${name} needs a comment above it`).toMatch(/^#/);
     }
+  });
+
+  describe("replicas, workspaces, budget and metrics (SPEC 7, 8, 10)", () => {
+    const key = Buffer.alloc(32, 7).toString("base64");
+    const oauth = {
+      SLACK_CLIENT_ID: "1234567890.1234567890",
+      SLACK_CLIENT_SECRET: "client-secret-0123456789",
+      SLACK_STATE_SECRET: "state-secret-0123456789",
+      SLACK_SIGNING_SECRET: "0123456789abcdef0123456789abcdef",
+      ENCRYPTION_KEY: key,
+    };
+
+    it("defaults: a 15 s lease, 100 Puffle requests a minute, metrics on, one workspace", () => {
+      const config = parseConfig(valid);
+      expect(config.leaseTtlMs).toBe(15_000);
+      expect(config.puffle.maxRpm).toBe(100);
+      expect(config.metrics).toBe(true);
+      expect(config.slack.oauth).toBeUndefined();
+      expect(parseConfig({ ...valid, METRICS: "OFF", PUFFLE_MAX_RPM: "60" })).toMatchObject({
+        metrics: false,
+        puffle: { maxRpm: 60 },
+      });
+    });
+
+    it("accepts a PostgreSQL DATABASE_URL", () => {
+      expect(
+        parseConfig({ ...valid, DATABASE_URL: "postgres://drafter:pw@db:5432/drafter" }).databaseUrl,
+      ).toBe("postgres://drafter:pw@db:5432/drafter");
+    });
+
+    it("OAuth mode: no bot token or Puffle key needed; the encryption key decoded", () => {
+      const config = parseConfig(oauth);
+      expect(config.slack.oauth).toEqual({
+        clientId: oauth.SLACK_CLIENT_ID,
+        clientSecret: oauth.SLACK_CLIENT_SECRET,
+        stateSecret: oauth.SLACK_STATE_SECRET,
+      });
+      expect(config.slack.botToken).toBeUndefined();
+      expect(config.puffle.apiKey).toBeUndefined();
+      expect(config.encryption?.key).toEqual(Buffer.alloc(32, 7));
+    });
+
+    it("setting both modes is an error that says how to choose", () => {
+      const problems = problemsOf({ ...oauth, SLACK_BOT_TOKEN: valid.SLACK_BOT_TOKEN });
+      expect(problems.join("\n")).toMatch(/SLACK_BOT_TOKEN and the OAuth variables are both set: choose one/);
+    });
+
+    it("OAuth needs all three variables, HTTP mode and an encryption key, each named", () => {
+      const text = problemsOf({
+        SLACK_CLIENT_ID: oauth.SLACK_CLIENT_ID,
+        SLACK_APP_TOKEN: "xapp-1-abc",
+        ENCRYPTION_KEY: "too-short",
+      }).join("\n");
+      expect(text).toMatch(/SLACK_CLIENT_SECRET is required with the other OAuth variables/);
+      expect(text).toMatch(/SLACK_STATE_SECRET is required/);
+      expect(text).toMatch(/SLACK_APP_TOKEN cannot be used with OAuth installs/);
+      expect(text).toMatch(/ENCRYPTION_KEY must be 32 random bytes in base64/);
+      expect(text).not.toContain("too-short");
+    });
   });
 });
