@@ -4,7 +4,7 @@ import type { RetryOptions } from "@slack/web-api";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { createDraftingService, type DraftingService } from "./drafting/drafting-service.ts";
-import { createTriggerRunSubscriber } from "./drafting/realtime.ts";
+import { createTriggerRunSubscriber, createTriggerStreamReader } from "./drafting/realtime.ts";
 import type { Logger } from "./logger.ts";
 import { createHttpServer, type HttpServer } from "./ops/http-server.ts";
 import { createPuffleClient, type PuffleClient } from "./puffle/client.ts";
@@ -96,6 +96,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
           logger: logger.child({ component: "realtime" }),
         })
       : undefined,
+    streams: config.triggerApiUrl ? createTriggerStreamReader({ baseUrl: config.triggerApiUrl }) : undefined,
     defaultStep: config.puffle.defaultStep,
     pollMode: options.pollMode ?? "learned",
     replicaId,

@@ -9,7 +9,7 @@ import { type DraftView, draftHashOf } from "./draft-view.ts";
 import { createLeaseKeeper, type HeldLease } from "./leases.ts";
 import type { Author, OutcomeSink } from "./outcomes.ts";
 import { createDurationModel, type DurationModel } from "./poll-schedule.ts";
-import type { RunSubscriber } from "./realtime.ts";
+import type { RunSubscriber, StreamReader } from "./realtime.ts";
 import {
   type DraftStore,
   hasStep,
@@ -39,6 +39,8 @@ export interface DraftingServiceOptions {
   examplesTimeoutMs?: number;
   /** Realtime follower; absent when TRIGGER_API_URL=off. */
   subscriber?: RunSubscriber | undefined;
+  /** Realtime stream reader (the reply as it is written); absent when TRIGGER_API_URL=off. */
+  streams?: StreamReader | undefined;
   defaultStep?: StepChoice | undefined;
   campaigns?: CampaignContext;
   durations?: DurationModel;
@@ -91,6 +93,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
     logger: options.logger.child({ component: "watcher" }),
     pollIntervalMs: options.pollIntervalMs,
     subscriber: options.subscriber,
+    streams: options.streams,
     durations: options.durations ?? createDurationModel(),
     pollMode: options.pollMode ?? "learned",
   });
@@ -114,6 +117,7 @@ export function createDraftingService(options: DraftingServiceOptions) {
     turnTimeoutMs: options.turnTimeoutMs,
     examplesTimeoutMs: options.examplesTimeoutMs ?? options.turnTimeoutMs * 2,
     sweepMs: options.sweepMs ?? Math.min(2000, Math.max(100, Math.round(options.leaseTtlMs / 3))),
+    streaming: Boolean(options.subscriber && options.streams),
   });
 
   /**

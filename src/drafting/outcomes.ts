@@ -61,9 +61,13 @@ export type TurnOutcome =
       requestedBy: Author[];
       /** Messages that did not fit in this batch and wait for the next one. */
       stillWaiting: WaitingTurn[];
+      /** The reply may stream in (realtime is on and the run can be followed). */
+      streamable: boolean;
     })
+  /** A piece of the reply as Puffle writes it (realtime streams), in order. */
+  | (OutcomeBase & { type: "text"; delta: string; recipient: Author })
   /** The realtime feed reported a run status change. */
-  | (OutcomeBase & { type: "progress"; runStatus: string })
+  | (OutcomeBase & { type: "progress"; runStatus: string; streams: string[] })
   /** The task finished: the assistant's new messages and the draft as it now stands. */
   | (OutcomeBase & {
       type: "result";

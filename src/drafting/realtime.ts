@@ -1,4 +1,4 @@
-import { TriggerClient } from "@trigger.dev/sdk";
+import { auth, streams, TriggerClient } from "@trigger.dev/sdk";
 import type { Logger } from "../logger.ts";
 import { CONTRACT } from "../puffle/contract.ts";
 
@@ -22,6 +22,13 @@ export interface RunRef {
 export interface RunUpdate {
   status: string;
   finished: boolean;
+  /** Realtime streams the run writes (its `realtimeStreams`), e.g. the reply as it is written. */
+  streams: string[];
+}
+
+/** Reads one realtime stream of a run, chunk by chunk, until it ends, fails or `signal` aborts. */
+export interface StreamReader {
+  read(run: RunRef, key: string, signal: AbortSignal, onChunk: (chunk: unknown) => void): Promise<void>;
 }
 
 export interface TriggerRunSubscriberOptions {
@@ -91,10 +98,11 @@ export function createTriggerRunSubscriber(options: TriggerRunSubscriberOptions)
     });
     aborted.catch(() => {});
     const iterate = async (): Promise<RunUpdate> => {
-      let last: RunUpdate = { status: "UNKNOWN", finished: false };
+      let last: RunUpdate = { status: "UNKNOWN", finished: false, streams: [] };
       for await (const update of stream) {
         const finished = FINAL.has(update.status) || Boolean(update.finishedAt);
-        last = { status: update.status, finished };
+        const keys = Array.isArray(update.realtimeStreams) ? update.realtimeStreams.filter(isString) : [];
+        last = { status: update.status, finished, streams: keys };
         onUpdate?.(last);
         if (finished) return last;
       }
@@ -108,4 +116,37 @@ export function createTriggerRunSubscriber(options: TriggerRunSubscriberOptions)
       if (!signal.aborted) stream.unsubscribe?.();
     }
   }
+}
+
+const isString = (value: unknown): value is string => typeof value === "string";
+
+/**
+ * Reads a run's realtime stream with the run's own token (`auth.withAuth` scopes it to this call, so
+ * concurrent runs never mix tokens). The SDK retries dropped connections and resumes where it was.
+ */
+export function createTriggerStreamReader(options: {
+  baseUrl: string;
+  timeoutSeconds?: number;
+}): StreamReader {
+  return {
+    async read(run, key, signal, onChunk) {
+      const stream = await auth.withAuth(
+        { baseURL: options.baseUrl, accessToken: run.publicAccessToken },
+        () =>
+          streams.read<unknown>(run.runId, key, { signal, timeoutInSeconds: options.timeoutSeconds ?? 60 }),
+      );
+      // Like the run feed, the reader can hang on a refused token: the caller's signal ends it.
+      const aborted = new Promise<void>((resolve) => {
+        if (signal.aborted) resolve();
+        else signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+      const iterate = async () => {
+        for await (const chunk of stream) {
+          if (signal.aborted) return;
+          onChunk(chunk);
+        }
+      };
+      await Promise.race([iterate(), aborted]);
+    },
+  };
 }

@@ -5,7 +5,8 @@ import { ERROR_POLICY } from "../puffle/error-policy.ts";
 import { isPuffleError, type PuffleError } from "../puffle/errors.ts";
 import type { Session } from "../puffle/schemas.ts";
 import { createDurationModel, createPollSchedule, type DurationModel } from "./poll-schedule.ts";
-import { RealtimeBusyError, type RunRef, type RunSubscriber } from "./realtime.ts";
+import { RealtimeBusyError, type RunRef, type RunSubscriber, type StreamReader } from "./realtime.ts";
+import { pickStreamKey, textOfChunk } from "./stream-chunks.ts";
 
 export interface WatchRequest {
   sessionId: string;
@@ -19,7 +20,13 @@ export interface WatchRequest {
   deadlineAt: number;
   signal: AbortSignal;
   /** Realtime run status changes (QUEUED, EXECUTING, ...), for the status message. */
-  onProgress?: (status: string) => void;
+  onProgress?: (status: string, streams: string[]) => void;
+  /**
+   * The reply as Puffle writes it, when the run streams it: each text delta in order. `onStreamEnd`
+   * says the stream stopped (finished, or failed: then the session alone tells the reply).
+   */
+  onText?: (delta: string) => void;
+  onStreamEnd?: (outcome: { failed: boolean; reason?: string }) => void;
   /** Log fields (thread, turn ids). */
   logFields?: Record<string, unknown>;
 }
@@ -43,6 +50,8 @@ export interface TaskWatcherOptions {
   pollIntervalMs: number;
   /** Absent when realtime is off (TRIGGER_API_URL=off). */
   subscriber?: RunSubscriber | undefined;
+  /** Reads a run's realtime streams; absent when realtime is off. */
+  streams?: StreamReader | undefined;
   durations?: DurationModel;
   /** "fixed" is the plain 2-second baseline the benchmark measures against. */
   pollMode?: "learned" | "fixed";
@@ -70,11 +79,34 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
       let wake = new AbortController();
       let realtimeAlive = false;
       let realtimeFinished = false;
+      let streaming = false;
+      const readStream = (run: RunRef, keys: string[]) => {
+        const key = pickStreamKey(keys);
+        if (streaming || !key || !options.streams || !request.onText) return;
+        streaming = true;
+        const onText = request.onText;
+        options.streams
+          .read(run, key, stop.signal, (chunk) => {
+            const delta = textOfChunk(chunk);
+            if (delta) onText(delta);
+          })
+          .then(
+            () => request.onStreamEnd?.({ failed: false }),
+            (error: unknown) => {
+              if (stop.signal.aborted) return;
+              const reason = error instanceof Error ? error.message : String(error);
+              log.warn({ err: reason }, "watch.stream_failed");
+              request.onStreamEnd?.({ failed: true, reason });
+            },
+          );
+      };
       if (request.run && options.subscriber) {
+        const run = request.run;
         options.subscriber
-          .follow(request.run, stop.signal, (update) => {
+          .follow(run, stop.signal, (update) => {
             realtimeAlive = !update.finished;
-            request.onProgress?.(update.status);
+            request.onProgress?.(update.status, update.streams);
+            if (update.streams.length > 0) readStream(run, update.streams);
           })
           .then(
             (final) => {

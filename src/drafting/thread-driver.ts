@@ -28,6 +28,8 @@ export interface DriverDeps {
   logger: Logger;
   emit: OutcomeSink;
   timeoutFor(kind: TurnKind): number;
+  /** Replies can stream in as Puffle writes them (realtime streams are followed). */
+  streaming: boolean;
   /** Tells another thread (maybe driven elsewhere) that it has new work. */
   wake(threadId: number): void;
 }
@@ -208,6 +210,7 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
       leadCount,
       requestedBy: authorsOf(batch),
       stillWaiting: waitingOf(stillWaiting),
+      streamable: kind === "chat" && deps.streaming,
     });
   }
 
@@ -262,11 +265,19 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
         startedAt,
         deadlineAt,
         signal,
-        onProgress: (runStatus) => {
-          emit({ ...base(thread, batch), type: "progress", runStatus }).catch(() => {
+        onProgress: (runStatus, streams) => {
+          emit({ ...base(thread, batch), type: "progress", runStatus, streams }).catch(() => {
             // A lost lease ends the watch itself through the signal.
           });
         },
+        ...(first.kind === "chat"
+          ? {
+              onText: (delta: string) => {
+                const recipient = authorsOf(batch)[0] ?? { id: thread.startedBy, name: null };
+                emit({ ...base(thread, batch), type: "text", delta, recipient }).catch(() => {});
+              },
+            }
+          : {}),
         logFields: { ...where(thread), turnIds: batch.map((t) => t.id) },
       });
     } catch (error) {

@@ -34,6 +34,8 @@ export interface TurnEngineOptions {
   examplesTimeoutMs: number;
   /** How often to look for threads no replica drives (a crashed replica's threads). */
   sweepMs: number;
+  /** Replies can stream in (realtime streams are read). */
+  streaming: boolean;
 }
 
 /** Threads taken over per sweep at most; the next sweep takes the rest. */

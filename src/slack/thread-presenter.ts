@@ -1,4 +1,4 @@
-import type { Clock } from "../clock.ts";
+import type { Clock, TimerHandle } from "../clock.ts";
 import type { DraftView } from "../drafting/draft-view.ts";
 import type { Author, Fence, TurnOutcome } from "../drafting/outcomes.ts";
 import type { ThreadRecord } from "../drafting/store.ts";
@@ -10,6 +10,7 @@ import type { Poster, PostTarget, SlackClients } from "./poster.ts";
 import type { SlackMessage } from "./render/blocks.ts";
 import { renderDraftCard, renderExamplesCard, renderSupersededCard } from "./render/draft-card.ts";
 import {
+  renderAnsweredBelow,
   renderFailure,
   renderMoved,
   renderReply,
@@ -18,6 +19,7 @@ import {
   type StatusState,
 } from "./render/status.ts";
 import { classifySlackError, slackErrorCode } from "./slack-errors.ts";
+import { createStreamWriter } from "./stream-writer.ts";
 import type { UserNames } from "./user-names.ts";
 
 /**
@@ -53,7 +55,18 @@ export interface ThreadPresenterOptions {
   turnTimeoutMs: number;
   /** Fills names that were not known when a turn was recorded (shown as "asked by Dana"). */
   names?: UserNames;
+  /** How long a turn that may stream waits before posting its status message (a stream shows progress itself). */
+  statusDeferMs?: number;
+  /** A stream that failed and fell back to the status message (for the metrics). */
+  onStreamFallback?: (reason: string) => void;
 }
+
+/** The message a batch's reply streams into. */
+const streamKey = (thread: ThreadRecord, turnIds: readonly number[]) =>
+  `stream:${thread.id}:${Math.min(...turnIds)}`;
+
+/** A turn that may stream posts its status message only after this, if no stream started. */
+const STATUS_DEFER_MS = 2000;
 
 const targetOf = (thread: ThreadRecord): PostTarget => ({
   teamId: thread.teamId,
@@ -67,6 +80,18 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
   const log = options.logger;
   const editors = new Map<string, ReturnType<typeof createMessageEditor>>();
   const queues = new Map<number, Promise<void>>();
+  /** Status messages of turns that may stream, waiting to see whether a stream starts. */
+  const deferred = new Map<string, TimerHandle>();
+  const postDeferred = new Map<string, () => void>();
+  const writer = createStreamWriter({
+    clients: options.clients,
+    poster,
+    messages,
+    clock,
+    logger: log,
+    run: (threadId, what, work) => enqueue(threadId, what, work),
+    ...(options.onStreamFallback ? { onFallback: options.onStreamFallback } : {}),
+  });
   const indicators = createIndicators({
     clients: options.clients,
     clock,
@@ -182,12 +207,33 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
       outcome.kind === "examples"
         ? { kind: "examples", leadCount: outcome.leadCount ?? 0 }
         : { kind: "drafting", turnNumber: outcome.turnNumber, requestedBy: await named(outcome.requestedBy) };
-    const key = await statusKey(thread, outcome.turnIds);
+    const existing = await messages.statusKeyFor(outcome.turnIds);
+    const key = existing ?? `status:${thread.id}:${Math.min(...outcome.turnIds)}`;
     // The message now belongs to this batch alone: messages still waiting get a status of their own.
     if (outcome.stillWaiting.length > 0) await messages.unlinkStatus(outcome.stillWaiting.map((w) => w.id));
     await messages.linkStatus(outcome.turnIds, key);
-    const shownAs = await showStatus(thread, fence, key, renderStatusMessage(state));
-    if (shownAs !== key) await messages.linkStatus(outcome.turnIds, shownAs);
+    if (outcome.streamable && !existing && !(await messages.postedTs(key))) {
+      // A reply that streams shows progress itself: post the status message only if no stream starts soon.
+      const batch = streamKey(thread, outcome.turnIds);
+      const post = () => {
+        postDeferred.delete(batch);
+        void enqueue(thread.id, "status.deferred", async () => {
+          if (await writer.active(batch)) return;
+          await showStatus(thread, fence, key, renderStatusMessage(state));
+        });
+      };
+      postDeferred.set(batch, post);
+      deferred.set(
+        batch,
+        clock.setTimeout(() => {
+          deferred.delete(batch);
+          post();
+        }, options.statusDeferMs ?? STATUS_DEFER_MS),
+      );
+    } else {
+      const shownAs = await showStatus(thread, fence, key, renderStatusMessage(state));
+      if (shownAs !== key) await messages.linkStatus(outcome.turnIds, shownAs);
+    }
     await indicators.start(thread, fence);
     if (outcome.stillWaiting.length > 0) {
       const authors = await named(uniqueAuthors(outcome.stillWaiting.map((w) => w.author)));
@@ -277,6 +323,16 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
           log.error({ threadId: thread.id, err: slackErrorCode(error) }, "slack.card_failed");
         }
       }
+      const batch = streamKey(thread, outcome.turnIds);
+      cancelDeferred(batch);
+      if (await writer.finish(thread, batch, outcome.replies, fence)) {
+        // The reply is in the streamed message; a status message shown meanwhile points to it.
+        posted = true;
+        const key = await messages.statusKeyFor(outcome.turnIds);
+        if (key && (await messages.postedTs(key)))
+          await showStatus(thread, fence, key, renderAnsweredBelow());
+        return;
+      }
       const [reply, ...rest] = renderReply(outcome.replies);
       if (reply) {
         await showBatchStatus(thread, fence, outcome.turnIds, reply);
@@ -291,8 +347,17 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     }
   }
 
+  /** The batch's status is shown some other way now: a deferred "Drafting..." must not follow. */
+  function cancelDeferred(batch: string) {
+    const timer = deferred.get(batch);
+    if (timer !== undefined) clock.clearTimeout(timer);
+    deferred.delete(batch);
+    postDeferred.delete(batch);
+  }
+
   async function onFailed(outcome: Extract<TurnOutcome, { type: "failed" }>) {
     const { thread, fence } = outcome;
+    cancelDeferred(streamKey(thread, outcome.turnIds));
     const message = renderFailure({
       code: outcome.code,
       detail: outcome.detail,
@@ -309,6 +374,7 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
 
   async function onTimedOut(outcome: Extract<TurnOutcome, { type: "timed_out" }>) {
     const { thread, fence } = outcome;
+    cancelDeferred(streamKey(thread, outcome.turnIds));
     const minutes = Math.round((options.turnTimeoutMs * (outcome.kind === "examples" ? 2 : 1)) / 60_000);
     const message = renderTimedOut({ turnId: outcome.turnIds[0] ?? 0, minutes: Math.max(1, minutes) });
     try {
@@ -343,8 +409,25 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
         case "dispatched":
           void enqueue(id, "dispatched", () => onDispatched(outcome));
           return Promise.resolve();
-        case "progress":
+        case "progress": {
           // Run status changes are not worth a Slack call each; the indicator already says "drafting".
+          // But a run that runs without a stream will not stream: its status message need not wait.
+          const batch = streamKey(outcome.thread, outcome.turnIds);
+          const timer = deferred.get(batch);
+          if (timer !== undefined && outcome.runStatus !== "QUEUED" && outcome.streams.length === 0) {
+            clock.clearTimeout(timer);
+            deferred.delete(batch);
+            postDeferred.get(batch)?.();
+          }
+          return Promise.resolve();
+        }
+        case "text":
+          void enqueue(id, "text", async () => {
+            const key = streamKey(outcome.thread, outcome.turnIds);
+            await writer.text(outcome.thread, key, outcome.recipient, outcome.delta, outcome.fence);
+            // Slack clears the indicator with the stream's first append: stop refreshing it.
+            if (await writer.active(key)) await indicators.stop(outcome.thread, true, outcome.fence);
+          });
           return Promise.resolve();
         case "result":
           return enqueue(id, "result", () => onResult(outcome));
@@ -368,6 +451,9 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     },
     async close() {
       indicators.close();
+      writer.close();
+      for (const timer of deferred.values()) clock.clearTimeout(timer);
+      deferred.clear();
       await Promise.allSettled([...queues.values()]);
       await Promise.allSettled([...editors.values()].map((editor) => editor.flush()));
     },

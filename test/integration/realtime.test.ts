@@ -49,7 +49,8 @@ describe("Trigger.dev realtime against the emulator's run feed", () => {
     const subscriber = createTriggerRunSubscriber({ baseUrl: emulator.url, logger: createSilentLogger() });
     const seen: string[] = [];
     const final = await subscriber.follow(run, AbortSignal.timeout(10_000), (u) => seen.push(u.status));
-    expect(final).toEqual({ status: "COMPLETED", finished: true });
+    // The emulator writes the reply on a realtime stream: the run lists it.
+    expect(final).toEqual({ status: "COMPLETED", finished: true, streams: ["reply"] });
     expect(seen).toContain("EXECUTING");
     expect((await client.getSession(session.id)).task_status).toBeNull();
   });

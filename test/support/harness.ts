@@ -7,7 +7,13 @@ import { type Emulator, type EmulatorOptions, startEmulator } from "../../emulat
 import { type Bot, startBot } from "../../src/bot.ts";
 import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
-import { type FakeSlack, type StoredMessage, type StoredView, startFakeSlack } from "./fake-slack.ts";
+import {
+  type FakeSlack,
+  type FakeSlackOptions,
+  type StoredMessage,
+  type StoredView,
+  startFakeSlack,
+} from "./fake-slack.ts";
 import {
   appMentionEvent,
   createSlackRequester,
@@ -23,6 +29,8 @@ export const LEE = "U0LEE";
 
 export interface E2EOptions {
   emulator?: EmulatorOptions;
+  /** Options of the fake Slack (e.g. a shorter stream lifetime). */
+  slack?: FakeSlackOptions;
   /** Extra environment for the bot (over the defaults below). */
   env?: Record<string, string>;
   /** The status edit interval; the product default is 2 s, tests use less unless they measure it. */
@@ -67,10 +75,16 @@ export function fakesEnv(slack: FakeSlack, emulator: Emulator): Record<string, s
 }
 
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
-  const slack = await startFakeSlack();
+  const slack = await startFakeSlack(options.slack);
   slack.addUser(DANA, "Dana");
   slack.addUser(LEE, "Lee");
-  const emulator = await startEmulator({ taskDelayMs: 150, realtimeHoldMs: 400, ...options.emulator });
+  // Runs stream no reply unless a test asks: most tests follow the status-message path.
+  const emulator = await startEmulator({
+    taskDelayMs: 150,
+    realtimeHoldMs: 400,
+    streams: false,
+    ...options.emulator,
+  });
   const dbUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), "e2e-")), "drafter.db")}`;
   const logs: string[] = [];
   const env = {

@@ -97,8 +97,8 @@ describe("task watcher (fake clock)", () => {
     const subscriber: RunSubscriber = {
       follow: (_run, _signal, onUpdate) =>
         new Promise((resolve) => {
-          onUpdate?.({ status: "EXECUTING", finished: false });
-          finishRun = () => resolve({ status: "COMPLETED", finished: true });
+          onUpdate?.({ status: "EXECUTING", finished: false, streams: [] });
+          finishRun = () => resolve({ status: "COMPLETED", finished: true, streams: [] });
         }),
     };
     const progress: string[] = [];

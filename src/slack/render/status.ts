@@ -56,6 +56,12 @@ export function renderReply(replies: string[]): SlackMessage[] {
   );
 }
 
+/** A status message whose turn's reply streamed in below it. */
+export function renderAnsweredBelow(): SlackMessage {
+  const text = "Puffle's reply is below.";
+  return { text, blocks: [context(`:speech_balloon: ${text}`)] };
+}
+
 // ---------------------------------------------------------------- failures
 
 type TurnKind = "chat" | "examples";
