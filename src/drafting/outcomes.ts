@@ -21,7 +21,11 @@ export type FailureCode =
   /** The dispatch could not be confirmed after several tries. */
   | "not_confirmed"
   /** Something unexpected on our side (logged with details). */
-  | "internal";
+  | "internal"
+  /** The workspace uninstalled the app: the thread's work ended (nothing is shown: there is no token). */
+  | "uninstalled"
+  /** The workspace has no Puffle key yet (an admin connects one in the Home tab). */
+  | "no_puffle_key";
 
 /**
  * The lease the outcome was produced under. The Slack layer checks it before each write: a replica

@@ -34,10 +34,27 @@ export interface ThreadRecord extends ThreadRef {
   turnCount: number;
   /** The session's `messages` length at the last read, where the next turn's answer will start. */
   messageCount: number;
+  /** Set when the thread's work stopped for good (its workspace uninstalled the app). */
+  endedAt: number | null;
+  endedReason: string | null;
+  /** When the draft was last saved to its campaign step. */
+  savedAt: number | null;
+  /** The framework version of the draft last shown. */
+  draftVersion: number | null;
 }
 
 export type ThreadPatch = Partial<
-  Pick<ThreadRecord, "sessionId" | "draftHash" | "turnCount" | "messageCount" | "campaignId" | "nodeId">
+  Pick<
+    ThreadRecord,
+    | "sessionId"
+    | "draftHash"
+    | "turnCount"
+    | "messageCount"
+    | "campaignId"
+    | "nodeId"
+    | "savedAt"
+    | "draftVersion"
+  >
 >;
 
 export interface NewThread extends ThreadRef {
@@ -205,6 +222,15 @@ export interface DraftStore {
   moveTurns(ids: readonly number[], threadId: number, fence?: LeaseRef): Promise<void>;
   /** Threads with pending, sending, or dispatched-and-not-timed-out turns: the work a restart resumes. */
   listThreadsWithOpenTurns(): Promise<ThreadRecord[]>;
+  /** A team's threads with open turns (woken when the workspace connects a Puffle key). */
+  threadsWithOpenTurnsOfTeam(teamId: string): Promise<number[]>;
+  /** The threads `userId` started in `teamId`, newest first (the App Home's recent drafts). */
+  threadsStartedBy(teamId: string, userId: string, limit: number): Promise<ThreadRecord[]>;
+  /**
+   * Ends every thread of a team for good (the app was uninstalled): open turns fail with `reason`,
+   * leases are voided (a driver's next fenced write fails), nothing is left to retry. Answers the ids.
+   */
+  endThreadsOfTeam(teamId: string, reason: string, now: number): Promise<number[]>;
 
   // ---- several replicas (SPEC 7)
 

@@ -17,6 +17,10 @@ export const THREAD_COLUMNS: Record<keyof ThreadRecord, string> = {
   draftHash: "draft_hash",
   turnCount: "turn_count",
   messageCount: "message_count",
+  endedAt: "ended_at",
+  endedReason: "ended_reason",
+  savedAt: "saved_at",
+  draftVersion: "draft_version",
 };
 
 export const TURN_COLUMNS: Record<keyof TurnRecord, string> = {
@@ -51,6 +55,8 @@ export const THREAD_PATCH_FIELDS = Object.keys({
   messageCount: true,
   campaignId: true,
   nodeId: true,
+  savedAt: true,
+  draftVersion: true,
 } satisfies Record<keyof ThreadPatch, true>) as (keyof ThreadPatch)[];
 
 export const TURN_PATCH_FIELDS = Object.keys({

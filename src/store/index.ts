@@ -1,20 +1,29 @@
-import type { DraftStore } from "../drafting/store.ts";
+import type { DraftStore, NewThread } from "../drafting/store.ts";
+import type { WorkspaceStore } from "../drafting/workspaces.ts";
+import type { BudgetStore } from "../puffle/budget-store.ts";
+import type { HomeViewers } from "../slack/home/viewers.ts";
 import type { SlackMessageStore } from "../slack/message-store.ts";
+import type { InstallationRecords, OAuthStates } from "../slack/oauth/records.ts";
 import { createPostgresStore } from "./postgres/store.ts";
 import { createSqliteStore } from "./sqlite/store.ts";
 
 /**
- * Everything the bot keeps, in one database: the drafting store and the Slack layer's message store
- * (each its own port). `DATABASE_URL` picks the kind: `sqlite:` (embedded, one process per file) or
- * `postgres://` / `postgresql://` (shared by any number of replicas).
+ * Everything the bot keeps, in one database, behind the ports of the layers that need it: the drafting
+ * store and workspaces (drafting), the message store, installations, install states and Home viewers
+ * (Slack), and the request budget (Puffle). `DATABASE_URL` picks the kind: `sqlite:` (embedded, one
+ * process per file) or `postgres://` / `postgresql://` (shared by any number of replicas).
  */
-export interface Store extends DraftStore, SlackMessageStore {
+export interface Store
+  extends DraftStore,
+    WorkspaceStore,
+    SlackMessageStore,
+    InstallationRecords,
+    OAuthStates,
+    HomeViewers,
+    BudgetStore {
   readonly kind: "sqlite" | "postgres";
   /** Inserts many threads at once; the benchmark seeds 100,000 threads with it. */
-  insertThreadsForBench(
-    threads: readonly import("../drafting/store.ts").NewThread[],
-    now: number,
-  ): Promise<void>;
+  insertThreadsForBench(threads: readonly NewThread[], now: number): Promise<void>;
 }
 
 export interface OpenStoreOptions {

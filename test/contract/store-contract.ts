@@ -141,6 +141,10 @@ export function defineStoreContract(
           draftHash: null,
           turnCount: 0,
           messageCount: 0,
+          endedAt: null,
+          endedReason: null,
+          savedAt: null,
+          draftVersion: null,
         });
       });
 
@@ -226,6 +230,8 @@ export function defineStoreContract(
         const everything = {
           sessionId: "sess-9",
           draftHash: "hash-abc",
+          savedAt: T0 + 5,
+          draftVersion: 3,
           turnCount: 3,
           messageCount: 7,
           campaignId: "camp-2",

@@ -25,6 +25,10 @@ const thread = (threadTs: string, id = 1): ThreadRecord => ({
   draftHash: null,
   turnCount: 1,
   messageCount: 0,
+  endedAt: null,
+  endedReason: null,
+  savedAt: null,
+  draftVersion: null,
 });
 
 /** A lease that stays held, or one the test can take away. */

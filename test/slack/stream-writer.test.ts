@@ -56,6 +56,10 @@ function threadIn(channel: string): ThreadRecord {
     draftHash: null,
     turnCount: 1,
     messageCount: 0,
+    endedAt: null,
+    endedReason: null,
+    savedAt: null,
+    draftVersion: null,
   };
 }
 

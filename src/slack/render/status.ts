@@ -74,6 +74,11 @@ interface FailureWords {
 }
 
 const FAILURE_WORDS: Record<FailureCode, FailureWords> = {
+  uninstalled: { problem: "Puffle Drafter was removed from this workspace, so this draft stopped." },
+  no_puffle_key: {
+    problem: "This workspace has not connected a Puffle account yet.",
+    fix: "An admin can connect one in the app's Home tab; your message is kept and sent as soon as they do",
+  },
   session_busy: {
     problem: "Puffle is still busy with this draft (another turn or examples are running).",
     fix: "Wait for it to finish",

@@ -120,6 +120,13 @@ export const QUERIES = {
     "WHERE id = @id AND lease_owner = @owner AND lease_token = @token",
   fence: "SELECT 1 FROM threads WHERE id = ? AND lease_owner = ? AND lease_token = ?",
   leaseHolder: "SELECT lease_owner AS owner, lease_expires_at AS expiresAt FROM threads WHERE id = ?",
+  openThreadsOfTeam: `SELECT id FROM threads WHERE team_id = ? AND id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ORDER BY id`,
+  threadsStartedBy: `${THREAD_SELECT} WHERE team_id = ? AND started_by = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+  teamThreads: "SELECT id FROM threads WHERE team_id = ? AND ended_at IS NULL ORDER BY id",
+  endThread:
+    "UPDATE threads SET ended_at = ?, ended_reason = ?, lease_owner = NULL, lease_expires_at = 0, " +
+    "lease_token = lease_token + 1 WHERE id = ?",
+  failOpenTurns: `UPDATE turns SET state = 'failed', failure_code = ?, finished_at = ? WHERE thread_id = ? AND (${OPEN_TURN})`,
   threadsWithoutDriver:
     `SELECT id FROM threads WHERE id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ` +
     "AND (lease_owner IS NULL OR lease_expires_at <= ?) ORDER BY id LIMIT ?",
@@ -154,6 +161,11 @@ function prepareStatements(db: Database.Database) {
     fence: db.prepare<[number, string, number], number>(QUERIES.fence).pluck(),
     leaseHolder: db.prepare<[number], { owner: string | null; expiresAt: number }>(QUERIES.leaseHolder),
     threadsWithoutDriver: db.prepare<[number, number], number>(QUERIES.threadsWithoutDriver).pluck(),
+    openThreadsOfTeam: db.prepare<[string], number>(QUERIES.openThreadsOfTeam).pluck(),
+    threadsStartedBy: db.prepare<[string, string, number], ThreadRecord>(QUERIES.threadsStartedBy),
+    teamThreads: db.prepare<[string], number>(QUERIES.teamThreads).pluck(),
+    endThread: db.prepare<[number, string, number]>(QUERIES.endThread),
+    failOpenTurns: db.prepare<[string, number, number]>(QUERIES.failOpenTurns),
   };
 }
 
@@ -281,6 +293,14 @@ export function sqliteDraftStore(db: Database.Database): SqliteDraftStore {
       for (const lease of leases)
         s.releaseLease.run({ id: lease.threadId, owner: lease.owner, token: lease.token });
     }),
+    endTeam: db.transaction((teamId: string, reason: string, now: number) => {
+      const ids = s.teamThreads.all(teamId);
+      for (const id of ids) {
+        s.endThread.run(now, reason, id);
+        s.failOpenTurns.run(reason, now, id);
+      }
+      return ids;
+    }),
     insertThreads: db.transaction((threads: readonly NewThread[], now: number) => {
       for (const thread of threads) insertThread(thread, now);
     }),
@@ -327,6 +347,9 @@ export function sqliteDraftStore(db: Database.Database): SqliteDraftStore {
     },
     moveTurns: async (ids, threadId, fence) => tx.moveTurns(ids, threadId, fence),
     listThreadsWithOpenTurns: async () => s.threadsWithOpenTurns.all(),
+    threadsWithOpenTurnsOfTeam: async (teamId) => s.openThreadsOfTeam.all(teamId),
+    threadsStartedBy: async (teamId, userId, limit) => s.threadsStartedBy.all(teamId, userId, limit),
+    endThreadsOfTeam: async (teamId, reason, now) => tx.endTeam(teamId, reason, now),
 
     acquireLease: async (threadId, owner, now, ttlMs) => tx.acquire(threadId, owner, now, now + ttlMs),
     renewLeases: async (leases, now, ttlMs) => (leases.length === 0 ? [] : tx.renew(leases, now + ttlMs)),

@@ -183,6 +183,64 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE turns DROP COLUMN status_message_ts;
     `,
   },
+  {
+    version: 4,
+    name: "workspaces: Puffle keys and defaults, OAuth installations and states, Home viewers; the request budget",
+    up: `
+      -- A thread of an uninstalled workspace ends; one saved to its campaign says so; its last version.
+      ALTER TABLE threads ADD COLUMN ended_at INTEGER;
+      ALTER TABLE threads ADD COLUMN ended_reason TEXT;
+      ALTER TABLE threads ADD COLUMN saved_at INTEGER;
+      ALTER TABLE threads ADD COLUMN draft_version INTEGER;
+      CREATE INDEX threads_started_by ON threads (team_id, started_by, created_at);
+
+      CREATE TABLE workspaces (
+        team_id TEXT PRIMARY KEY,
+        puffle_key_enc TEXT,
+        puffle_key_last4 TEXT,
+        puffle_key_set_by TEXT,
+        puffle_key_set_at INTEGER,
+        default_campaign_id TEXT,
+        default_node_id TEXT,
+        default_set_by TEXT,
+        default_set_at INTEGER
+      ) WITHOUT ROWID;
+
+      CREATE TABLE installations (
+        install_key TEXT PRIMARY KEY,
+        team_id TEXT,
+        enterprise_id TEXT,
+        is_enterprise_install INTEGER NOT NULL DEFAULT 0,
+        record_enc TEXT NOT NULL,
+        bot_user_id TEXT,
+        installer_user_id TEXT,
+        token_expires_at INTEGER,
+        installed_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        refresh_owner TEXT,
+        refresh_until INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+
+      CREATE TABLE oauth_states (
+        state TEXT PRIMARY KEY,
+        payload TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE home_viewers (
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        opened_at INTEGER NOT NULL,
+        PRIMARY KEY (team_id, user_id)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE puffle_budget (
+        key_id TEXT PRIMARY KEY,
+        next_slot_at INTEGER NOT NULL,
+        paused_until INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

@@ -4,6 +4,7 @@ import { lockFile, MEMORY, openDatabase, sqlitePath } from "./database.ts";
 import { sqliteDraftStore } from "./drafting.ts";
 import { migrate } from "./migrations.ts";
 import { sqliteSlackMessages } from "./slack-messages.ts";
+import { sqliteWorkspaceRecords } from "./workspace-records.ts";
 
 /**
  * The embedded store: one SQLite file in WAL mode, created and migrated on open. One process per
@@ -45,6 +46,7 @@ export function createSqliteStore(options: { url: string; exclusive?: boolean })
     path,
     ...drafting,
     ...sqliteSlackMessages(db),
+    ...sqliteWorkspaceRecords(db),
     insertThreadsForBench: async (threads: readonly NewThread[], now: number) =>
       drafting.insertThreads(threads, now),
     close: async () => {

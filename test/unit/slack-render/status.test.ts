@@ -94,6 +94,8 @@ const EVERY_CODE: Record<FailureCode, true> = {
   not_enough_leads: true,
   not_confirmed: true,
   internal: true,
+  uninstalled: true,
+  no_puffle_key: true,
 };
 const CODES = Object.keys(EVERY_CODE) as FailureCode[];
 
