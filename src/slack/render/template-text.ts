@@ -17,7 +17,7 @@ const HAS_AI_PASSAGE = new RegExp(AI_PASSAGE_PATTERN);
 /** Said once next to a label when the text below holds an AI passage. */
 export const AI_PASSAGE_NOTE = " · ✍ italic &&…&& passages are instructions: AI writes them for each lead";
 
-/** "Label\ntemplate", or "Label\n_missing_" without one. */
+/** "Label\ntemplate", or the label over `missing` in italics when there is no template. */
 export function labelledTemplate(label: string, template: string | null | undefined, missing: string): Run[] {
   return [
     bold(label),
