@@ -7,6 +7,11 @@ export const SLACK_LIMITS = {
   messageBlocks: 50,
   modalBlocks: 100,
   sectionText: 3000,
+  /**
+   * Text in one rich_text block. Slack documents no cap; we hold it to a section's, and the text still
+   * counts towards the message's total like any other.
+   */
+  richTextBlockText: 3000,
   headerText: 150,
   /** Slack answers `msg_blocks_too_long` around 12,000-13,000 characters across blocks. */
   messageBlocksText: 11_000,

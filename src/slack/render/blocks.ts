@@ -4,7 +4,7 @@ import { splitMrkdwn, truncate } from "../text.ts";
 /**
  * Typed Block Kit builders that enforce Slack's limits by splitting or truncating, so no caller can
  * exceed one by accident. Builders taking `mrkdwn` expect text that is already safe (escaped or
- * converted by text.ts); plain_text is never parsed by Slack.
+ * converted by text.ts); plain_text and rich_text `text` elements are never parsed by Slack.
  * The types are a structural subset of @slack/types, so messages go straight to chat.postMessage.
  */
 
@@ -59,7 +59,29 @@ export interface ActionsBlock {
   block_id?: string;
   elements: Button[];
 }
-export type Block = HeaderBlock | SectionBlock | ContextBlock | DividerBlock | ActionsBlock;
+/** The looks a rich_text `text` element can take. */
+export interface RichTextStyle {
+  bold?: true;
+  italic?: true;
+  strike?: true;
+  code?: true;
+}
+/** Slack shows a `text` element's characters as they are: no mrkdwn, no entities, no emoji shortcodes. */
+export interface RichTextText {
+  type: "text";
+  text: string;
+  style?: RichTextStyle;
+}
+export interface RichTextSection {
+  type: "rich_text_section";
+  elements: RichTextText[];
+}
+export interface RichTextBlock {
+  type: "rich_text";
+  block_id?: string;
+  elements: RichTextSection[];
+}
+export type Block = HeaderBlock | SectionBlock | ContextBlock | DividerBlock | ActionsBlock | RichTextBlock;
 
 /** What chat.postMessage / chat.update take: `text` is the notification fallback (mrkdwn-safe). */
 export interface SlackMessage {
@@ -92,6 +114,31 @@ export function sectionsFor(mrkdwnText: string): SectionBlock[] {
   return splitMrkdwn(mrkdwnText, L.sectionText)
     .filter((chunk) => chunk.trim())
     .map((chunk) => ({ type: "section", text: { type: "mrkdwn", text: chunk } }));
+}
+
+/**
+ * One rich_text block holding one section of `text` elements (line breaks are "\n" inside them). Empty
+ * elements are dropped (Slack refuses them) and text beyond `L.richTextBlockText` is cut: use
+ * `richTextBlocks` (rich-text.ts) for content that must all show.
+ */
+export function richText(elements: readonly RichTextText[]): RichTextBlock {
+  const shown: RichTextText[] = [];
+  let room = L.richTextBlockText;
+  for (const element of elements) {
+    if (element.text.length === 0) continue;
+    if (element.text.length > room) {
+      if (room > 1) shown.push({ ...element, text: truncate(element.text, room) });
+      break;
+    }
+    shown.push(element);
+    room -= element.text.length;
+  }
+  return {
+    type: "rich_text",
+    elements: [
+      { type: "rich_text_section", elements: shown.length > 0 ? shown : [{ type: "text", text: "—" }] },
+    ],
+  };
 }
 
 export function context(...mrkdwnTexts: string[]): ContextBlock {

@@ -1,13 +1,8 @@
-import {
-  AI_PASSAGE_PATTERN,
-  type DraftView,
-  fillMergeFields,
-  MERGE_FIELD_PATTERN,
-} from "../../drafting/draft-view.ts";
+import { type DraftView, fillMergeFields } from "../../drafting/draft-view.ts";
 import type { Author } from "../../drafting/outcomes.ts";
-import type { GeneratedExample, LeadInput, Skeleton } from "../../puffle/schemas.ts";
+import type { GeneratedExample, LeadInput } from "../../puffle/schemas.ts";
 import { ACTIONS, cardButtonValue, REFINES, type RefineKind, refineActionId } from "../ids.ts";
-import { authorList, escapeMrkdwn, truncate } from "../text.ts";
+import { authorList, escapeMrkdwn } from "../text.ts";
 import {
   type ActionsBlock,
   actions,
@@ -20,12 +15,15 @@ import {
   packMessages,
   type SlackMessage,
   section,
-  sectionsFor,
 } from "./blocks.ts";
+import { richTextBlocks } from "./rich-text.ts";
+import { skeletonBlocks } from "./skeleton.ts";
+import { labelledTemplate, titledDraft } from "./template-text.ts";
 
 /**
- * The draft card (SPEC section 3) and the examples card. Everything the model wrote is escaped here:
- * a body holding `<!channel>` shows those characters and pings nobody.
+ * The draft card (SPEC section 3) and the examples card. Everything Puffle wrote is shown literally, in
+ * rich_text (rich-text.ts): a body holding `*bold*`, `&amp;` or `<!channel>` shows those characters, pings
+ * nobody, and copies as Puffle's text. Our own words around it are mrkdwn, with any name escaped.
  */
 
 export interface DraftCardInput {
@@ -39,16 +37,16 @@ export interface DraftCardInput {
 
 const REFINE_BLOCK_ID = "draft.refine";
 const MORE_BLOCK_ID = "draft.more";
-const NO_SUBJECT = "_No subject yet._";
-const NO_BODY = "_No body yet._";
+const NO_SUBJECT = "No subject yet.";
+const NO_BODY = "No body yet.";
 
 export function renderDraftCard({ view, revision, requestedBy, live }: DraftCardInput): SlackMessage[] {
   const title = view.frameworkVersion === null ? "Draft" : `Draft v${view.frameworkVersion}`;
   const blocks: Block[] = [
     header(title),
     ...placeContext(view),
-    ...sectionsFor(`*Subject*\n${view.subject ? templateToMrkdwn(view.subject) : NO_SUBJECT}`),
-    ...sectionsFor(`*Body*\n${view.body ? templateToMrkdwn(view.body) : NO_BODY}`),
+    ...richTextBlocks(labelledTemplate("Subject", view.subject, NO_SUBJECT)),
+    ...richTextBlocks(labelledTemplate("Body", view.body, NO_BODY)),
     ...skeletonBlocks(view),
     ...previewBlocks(view),
     context(summaryLine(view, requestedBy)),
@@ -89,7 +87,7 @@ export function renderExamplesCard({ view, requestedBy, leadNames = {} }: Exampl
   const title = view.frameworkVersion === null ? "Examples" : `Examples for v${view.frameworkVersion}`;
   const entries = view.examples.flatMap((example, index) => [
     ...(index > 0 ? [divider()] : []),
-    ...sectionsFor(exampleText(example, index, leadNames)),
+    ...richTextBlocks(exampleRuns(example, index, leadNames)),
   ]);
   const count = `${view.examples.length} ${view.examples.length === 1 ? "example" : "examples"}`;
   const summary = requestedBy.length > 0 ? `${count} · asked by ${authorList(requestedBy)}` : count;
@@ -104,40 +102,10 @@ export function renderExamplesCard({ view, requestedBy, leadNames = {} }: Exampl
   );
 }
 
-// ---------------------------------------------------------------- templates
-
-const TEMPLATE_TOKEN = new RegExp(`${AI_PASSAGE_PATTERN}|${MERGE_FIELD_PATTERN}`, "gi");
-const MERGE_FIELD = new RegExp(MERGE_FIELD_PATTERN, "gi");
-
-/**
- * A subject or body as mrkdwn: text escaped, merge fields marked as code, and `&&...&&` passages shown as
- * the instruction they are (the final words are written per lead), never as final text.
- */
-function templateToMrkdwn(template: string): string {
-  let out = "";
-  let last = 0;
-  for (const match of template.matchAll(TEMPLATE_TOKEN)) {
-    out += escapeMrkdwn(template.slice(last, match.index));
-    out += match[1] === undefined ? `\`%${match[2]}%\`` : aiInstruction(match[1]);
-    last = match.index + match[0].length;
-  }
-  return out + escapeMrkdwn(template.slice(last));
-}
-
-function aiInstruction(instruction: string): string {
-  // Italics in mrkdwn stop at a line break: keep the instruction on one line.
-  const oneLine = instruction.replace(/\s+/g, " ").trim();
-  // Merge fields inside the instruction are marked too; angle quotes keep the italics unbroken.
-  const marked = escapeMrkdwn(oneLine).replace(MERGE_FIELD, "‹$1›");
-  return oneLine ? `_✍ AI writes: ${marked}_` : "_✍ AI-written passage_";
-}
-
-function exampleText(example: GeneratedExample, index: number, leadNames: Record<string, string>): string {
+function exampleRuns(example: GeneratedExample, index: number, leadNames: Record<string, string>) {
   const leadId = example.lead_id;
   const name = leadId === null ? `Example ${index + 1}` : (leadNames[leadId] ?? `Lead ${leadId}`);
-  const subject = example.subject ? templateToMrkdwn(example.subject) : "_none_";
-  const body = example.body ? templateToMrkdwn(example.body) : "_No body._";
-  return `*${escapeMrkdwn(name)}*\n*Subject:* ${subject}\n\n${body}`;
+  return titledDraft(name, example, { subject: "none", body: "No body." });
 }
 
 // ---------------------------------------------------------------- card parts
@@ -164,11 +132,13 @@ function summaryLine(view: DraftView, requestedBy: Author[]): string {
 function previewBlocks(view: DraftView): Block[] {
   const lead = view.previewLead;
   if (!lead || (!view.subject && !view.body)) return [];
-  const subject = view.subject ? templateToMrkdwn(fillMergeFields(view.subject, lead)) : NO_SUBJECT;
-  const body = view.body ? templateToMrkdwn(fillMergeFields(view.body, lead)) : NO_BODY;
+  const filled = {
+    subject: view.subject ? fillMergeFields(view.subject, lead) : null,
+    body: view.body ? fillMergeFields(view.body, lead) : null,
+  };
   return [
     divider(),
-    ...sectionsFor(`*${escapeMrkdwn(previewTitle(lead))}*\n*Subject:* ${subject}\n\n${body}`),
+    ...richTextBlocks(titledDraft(previewTitle(lead), filled, { subject: NO_SUBJECT, body: NO_BODY })),
   ];
 }
 
@@ -205,106 +175,4 @@ function cardActions(view: DraftView, revision: number): ActionsBlock[] {
       save,
     ]),
   ];
-}
-
-// ---------------------------------------------------------------- skeleton
-
-/** Keys rendered richly; every other key is shown generically, so nothing Puffle adds goes unseen. */
-const KNOWN_SKELETON_KEYS = new Set(["subject", "body", "blocks", "exampleSubject", "exampleBody"]);
-const SKELETON_TEXT_MAX = 600;
-const SKELETON_JSON_MAX = 300;
-
-function skeletonBlocks(view: DraftView): Block[] {
-  const skeleton = view.skeleton;
-  if (!skeleton) return [];
-  const parts = [
-    ...templateUnlessShown("Skeleton subject", skeleton.subject, view.subject),
-    ...templateUnlessShown("Skeleton body", skeleton.body, view.body),
-    ...skeletonStructure(skeleton.blocks),
-    ...Object.entries(skeleton)
-      .filter(([key]) => !KNOWN_SKELETON_KEYS.has(key))
-      .flatMap(([key, value]) => labelled(`*${escapeMrkdwn(key)}*`, value)),
-    // The preview shows the same thing for a real lead.
-    ...(view.previewLead ? [] : skeletonExample(skeleton)),
-  ];
-  if (parts.length === 0) return [];
-  return [divider(), ...sectionsFor(["*Skeleton*", ...parts].join("\n\n"))];
-}
-
-/** The skeleton's own subject/body, only when they differ from the draft shown above. */
-function templateUnlessShown(label: string, value: unknown, shown: string | null): string[] {
-  if (value === undefined || value === null || value === shown) return [];
-  if (typeof value !== "string") return labelled(`*${label}*`, value);
-  return value.trim() ? [`*${label}*\n${templateToMrkdwn(value)}`] : [];
-}
-
-function skeletonStructure(blocks: unknown): string[] {
-  if (blocks === undefined || blocks === null) return [];
-  if (!Array.isArray(blocks)) return labelled("*blocks*", blocks);
-  return blocks.map(skeletonBlockText);
-}
-
-function skeletonBlockText(block: unknown, index: number): string {
-  if (!isRecord(block)) return `*${index + 1}.* ${genericValue(block)}`;
-  const { name, strategy, personalization, ...rest } = block;
-  const title = typeof name === "string" && name.trim() ? escapeMrkdwn(truncate(name.trim(), 150)) : "Block";
-  return [
-    `*${index + 1}. ${title}*`,
-    ...(typeof name === "string" ? [] : labelled("Name", name)),
-    ...labelled("Strategy", strategy),
-    ...personalizationLines(personalization),
-    ...genericLines(rest),
-  ].join("\n");
-}
-
-function personalizationLines(personalization: unknown): string[] {
-  if (!isRecord(personalization)) return labelled("Personalization", personalization);
-  const { fields, approach, fallback, ...rest } = personalization;
-  return [
-    ...fieldLines(fields),
-    ...labelled("Approach", approach),
-    ...labelled("Fallback", fallback),
-    ...genericLines(rest),
-  ];
-}
-
-function fieldLines(fields: unknown): string[] {
-  if (!Array.isArray(fields) || !fields.every((field): field is string => typeof field === "string")) {
-    return labelled("Personalization", fields);
-  }
-  const marked = fields.map((field) => `\`${escapeMrkdwn(field.replaceAll("`", ""))}\``);
-  return marked.length > 0 ? [`Personalization: ${marked.join(", ")}`] : [];
-}
-
-function skeletonExample(skeleton: Skeleton): string[] {
-  const { exampleSubject, exampleBody } = skeleton;
-  if (typeof exampleSubject !== "string" && typeof exampleBody !== "string") {
-    return [...labelled("*exampleSubject*", exampleSubject), ...labelled("*exampleBody*", exampleBody)];
-  }
-  const subject =
-    typeof exampleSubject === "string" ? `\n*Subject:* ${templateToMrkdwn(exampleSubject)}` : "";
-  const body = typeof exampleBody === "string" ? `\n\n${templateToMrkdwn(exampleBody)}` : "";
-  return [`*Example*${subject}${body}`];
-}
-
-const genericLines = (record: Record<string, unknown>) =>
-  Object.entries(record).flatMap(([key, value]) => labelled(escapeMrkdwn(key), value));
-
-/** "Label: value", or nothing when there is no value. */
-function labelled(label: string, value: unknown): string[] {
-  return value === undefined || value === null ? [] : [`${label}: ${genericValue(value)}`];
-}
-
-/** Any JSON value, readable and escaped: text as text, lists comma-joined, objects as compact JSON. */
-function genericValue(value: unknown): string {
-  if (typeof value === "string") return escapeMrkdwn(truncate(value.trim(), SKELETON_TEXT_MAX)) || "—";
-  if (typeof value === "number" || typeof value === "boolean") return String(value);
-  if (Array.isArray(value) && value.every((item) => typeof item === "string" || typeof item === "number")) {
-    return escapeMrkdwn(truncate(value.join(", "), SKELETON_TEXT_MAX)) || "—";
-  }
-  return escapeMrkdwn(truncate(JSON.stringify(value) ?? String(value), SKELETON_JSON_MAX));
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -7,6 +7,7 @@ import {
   divider,
   header,
   packMessages,
+  richText,
   section,
   sectionsFor,
   textLength,
@@ -23,8 +24,22 @@ describe("block builders", () => {
     expect(context(...Array.from({ length: 12 }, (_, i) => `c${i}`)).elements).toHaveLength(10);
   });
 
+  it("cut a rich_text block's text to its budget and drop empty elements", () => {
+    const block = richText([
+      { type: "text", text: "" },
+      { type: "text", text: "a".repeat(2000), style: { bold: true } },
+      { type: "text", text: "b".repeat(2000) },
+      { type: "text", text: "c" },
+    ]);
+    expect(block.elements[0]?.elements).toEqual([
+      { type: "text", text: "a".repeat(2000), style: { bold: true } },
+      { type: "text", text: `${"b".repeat(999)}…` },
+    ]);
+    expect(textLength(block)).toBe(3000);
+  });
+
   it("never send empty text, which Slack refuses", () => {
-    expectValidMessages([{ text: "x", blocks: [header(" "), section(""), context("")] }]);
+    expectValidMessages([{ text: "x", blocks: [header(" "), section(""), context(""), richText([])] }]);
   });
 
   it("refuse a button value that would have to be cut", () => {

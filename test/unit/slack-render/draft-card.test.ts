@@ -12,7 +12,16 @@ import {
   renderExamplesCard,
   renderSupersededCard,
 } from "../../../src/slack/render/draft-card.ts";
-import { draftView, expectNoSlackMarkup, expectValidMessages, HOSTILE, textsOf } from "./fixtures.ts";
+import { AI_PASSAGE_NOTE } from "../../../src/slack/render/template-text.ts";
+import {
+  draftView,
+  expectNoSlackMarkup,
+  expectValidMessages,
+  HOSTILE,
+  looksOf,
+  seenOf,
+  textsOf,
+} from "./fixtures.ts";
 
 const DANA = { id: "U0DANA", name: "Dana" };
 const LEE = { id: "U0LEE", name: null };
@@ -23,6 +32,8 @@ const actionsOf = (messages: SlackMessage[]) =>
     .flatMap((message) => message.blocks)
     .filter((block): block is ActionsBlock => block.type === "actions");
 const allText = (messages: SlackMessage[]) => textsOf(messages.map((message) => message.blocks)).join("\n");
+/** What a person sees: the draft's own characters, with our labels and markers as styles. */
+const seen = (messages: SlackMessage[]) => seenOf(messages).text;
 
 describe("renderDraftCard", () => {
   it("shows header, place, subject, body, skeleton and a summary line", () => {
@@ -38,20 +49,42 @@ describe("renderDraftCard", () => {
     expect(message?.blocks[0]).toMatchObject({ type: "header", text: { text: "Draft v3" } });
     expect(message?.text).toBe("Draft v3: Quick thought on %company%'s onboarding");
     const text = allText(messages);
-    expect(text).toContain("Q3 Outbound · Step 1 · Email");
-    expect(text).toContain("*Subject*\nQuick thought on `%company%`'s onboarding");
-    expect(text).toContain("*Body*\nHi `%first_name%`,");
+    const shown = seenOf(messages);
+    expect(shown.text).toContain("Q3 Outbound · Step 1 · Email");
+    expect(shown.text).toContain("Subject\nQuick thought on %company%'s onboarding");
+    expect(looksOf(shown, "Subject")).toEqual([{ text: "Subject", bold: true }]);
+    expect(looksOf(shown, "%company%")).toEqual([{ text: "%company%", code: true }]);
+    expect(shown.text).toContain(`Body${AI_PASSAGE_NOTE}\nHi %first_name%,`);
+    expect(looksOf(shown, "Body")).toEqual([{ text: "Body", bold: true }]);
+    expect(looksOf(shown, "%first_name%")).toEqual([{ text: "%first_name%", code: true }]);
     // The AI passage is an instruction, not final text.
-    expect(text).toContain("_✍ AI writes: 2-sentence pain hook tied to ‹position›._");
-    expect(text).toContain("*1. Opener*\nStrategy: Reference their role and company");
-    expect(text).toContain("Personalization: `first_name`, `position`, `company`");
-    expect(text).toContain("Approach: Single-line, no flattery\nFallback: Generic intro tied to role");
-    expect(text).toContain("*Example*\n*Subject:* Quick thought on Acme's onboarding");
+    expect(looksOf(shown, "&&2-sentence pain hook tied to %position%.&&")).toEqual([
+      { text: "&&2-sentence pain hook tied to ", italic: true },
+      { text: "%position%", italic: true, code: true },
+      { text: ".&&", italic: true },
+    ]);
+    expect(shown.text).toContain("1. Opener\nStrategy: Reference their role and company");
+    expect(looksOf(shown, "1. Opener")).toEqual([{ text: "1. Opener", bold: true }]);
+    expect(looksOf(shown, "Personalization: first_name, position, company")).toEqual([
+      { text: "Personalization: " },
+      { text: "first_name", code: true },
+      { text: ", " },
+      { text: "position", code: true },
+      { text: ", " },
+      { text: "company", code: true },
+    ]);
+    expect(shown.text).toContain("Approach: Single-line, no flattery\nFallback: Generic intro tied to role");
+    expect(looksOf(shown, "Example\nSubject: Quick thought on Acme's onboarding")).toEqual([
+      { text: "Example", bold: true },
+      { text: "\n" },
+      { text: "Subject: ", bold: true },
+      { text: "Quick thought on Acme's onboarding" },
+    ]);
     expect(text).toContain(
       "v3 · 12 words · variables: company, first_name, position, sender_first · asked by Dana, <@U0LEE>",
     );
     // The skeleton's subject and body equal the draft's: not shown twice.
-    expect(text).not.toContain("Skeleton subject");
+    expect(shown.text).not.toContain("Skeleton subject");
   });
 
   it("says 'Draft' when there is no framework version yet, and copes with an empty draft", () => {
@@ -65,46 +98,28 @@ describe("renderDraftCard", () => {
     const messages = renderDraftCard({ view, revision: 1, requestedBy: [], live: false });
     expectValidMessages(messages);
     expect(messages[0]?.blocks[0]).toMatchObject({ type: "header", text: { text: "Draft" } });
-    expect(allText(messages)).toContain("_No body yet._");
+    expect(seen(messages)).toContain("Body\nNo body yet.");
+    expect(looksOf(seenOf(messages), "No body yet.")).toEqual([{ text: "No body yet.", italic: true }]);
   });
 
   it("shows a preview for the sample lead instead of the skeleton's example", () => {
     const view = draftView({ previewLead: SAMPLE_LEAD });
     const messages = renderDraftCard({ view, revision: 1, requestedBy: [], live: true });
     expectValidMessages(messages);
-    const text = allText(messages);
-    expect(text).toContain("*Preview for Sarah Chen at Acme*\n*Subject:* Quick thought on Acme's onboarding");
-    expect(text).toContain("Hi Sarah,");
-    expect(text).toContain("_✍ AI writes: 2-sentence pain hook tied to VP Sales._");
-    // Unknown to the lead: still marked as a merge field.
-    expect(text).toContain("`%sender_first%`");
-    expect(text).not.toContain("*Example*");
-  });
-
-  it("renders unknown skeleton keys generically", () => {
-    const skeleton = {
-      hook: "Pain of slow onboarding",
-      value_prop: { metric: "40%", proof: ["Acme", "Globex"] },
-      tone: ["warm", "direct"],
-      blocks: ["just a string", { name: "CTA", extra: 3 }],
-      body: "A different template body",
-      huge: "z".repeat(5000),
-    };
-    const messages = renderDraftCard({
-      view: draftView({ skeleton }),
-      revision: 1,
-      requestedBy: [],
-      live: false,
-    });
-    expectValidMessages(messages);
-    const text = allText(messages);
-    expect(text).toContain("*hook*: Pain of slow onboarding");
-    expect(text).toContain('*value_prop*: {"metric":"40%","proof":["Acme","Globex"]}');
-    expect(text).toContain("*tone*: warm, direct");
-    expect(text).toContain("*1.* just a string");
-    expect(text).toContain("*2. CTA*\nextra: 3");
-    expect(text).toContain("*Skeleton body*\nA different template body");
-    expect(text).not.toContain("z".repeat(601));
+    const shown = seenOf(messages);
+    expect(shown.text).toContain(
+      `Preview for Sarah Chen at Acme${AI_PASSAGE_NOTE}\nSubject: Quick thought on Acme's onboarding`,
+    );
+    expect(looksOf(shown, "Preview for Sarah Chen at Acme")).toEqual([
+      { text: "Preview for Sarah Chen at Acme", bold: true },
+    ]);
+    expect(shown.text).toContain("\n\nHi Sarah,");
+    expect(looksOf(shown, "&&2-sentence pain hook tied to VP Sales.&&")).toEqual([
+      { text: "&&2-sentence pain hook tied to VP Sales.&&", italic: true },
+    ]);
+    // Unknown to the lead: still marked as a merge field (the draft above shows it too: the second one).
+    expect(looksOf(shown, "%sender_first%", 1)).toEqual([{ text: "%sender_first%", code: true }]);
+    expect(shown.text).not.toMatch(/^Example$/m);
   });
 
   it("escapes model text everywhere: subject, body, skeleton, preview", () => {
@@ -132,7 +147,8 @@ describe("renderDraftCard", () => {
       expectValidMessages(messages);
       expectNoSlackMarkup(messages, [LEE.id]);
     }
-    expect(allText(withoutPreview)).toContain("Hi &lt;!channel&gt; and &lt;@U123&gt;");
+    // The words are still there for people to read, exactly as written.
+    expect(seen(withoutPreview)).toContain(`Subject\n${HOSTILE}\nBody`);
   });
 
   it("has refine and action buttons carrying the session and revision when live", () => {
@@ -182,24 +198,6 @@ describe("renderDraftCard", () => {
       const text = allText(messages).replace(/\s+/g, "");
       expect(text).toContain(body.replace(/\s+/g, ""));
     }
-  });
-
-  it("keeps a 60-block skeleton within limits", () => {
-    const blocks = Array.from({ length: 60 }, (_, i) => ({
-      name: `Block ${i}`,
-      strategy: `Strategy ${i} `.repeat(20),
-      personalization: { fields: ["first_name", "company"], approach: "a".repeat(100), fallback: "f" },
-    }));
-    const messages = renderDraftCard({
-      view: draftView({ skeleton: { blocks } }),
-      revision: 1,
-      requestedBy: [],
-      live: true,
-    });
-    expectValidMessages(messages);
-    const text = allText(messages);
-    expect(text).toContain("*1. Block 0*");
-    expect(text).toContain("*60. Block 59*");
   });
 });
 
@@ -257,11 +255,19 @@ describe("renderExamplesCard", () => {
     });
     expectValidMessages(messages);
     expect(messages[0]?.blocks[0]).toMatchObject({ type: "header", text: { text: "Examples for v3" } });
-    const text = allText(messages);
-    expect(text).toContain("*Sarah Chen*\n*Subject:* Hi Sarah\n\nHello Sarah, `%unknown_field%` here.");
-    expect(text).toContain("*Lead lead-2*");
-    expect(text).toContain("*Example 3*");
-    expect(text).toContain("3 examples · asked by Dana");
+    const shown = seenOf(messages);
+    expect(looksOf(shown, "Sarah Chen\nSubject: Hi Sarah\n\nHello Sarah, %unknown_field% here.")).toEqual([
+      { text: "Sarah Chen", bold: true },
+      { text: "\n" },
+      { text: "Subject: ", bold: true },
+      { text: "Hi Sarah\n\nHello Sarah, " },
+      { text: "%unknown_field%", code: true },
+      { text: " here." },
+    ]);
+    expect(looksOf(shown, "Lead lead-2\n")[0]).toEqual({ text: "Lead lead-2", bold: true });
+    expect(looksOf(shown, "Example 3\n")[0]).toEqual({ text: "Example 3", bold: true });
+    expect(shown.text).toContain("Example 3\nSubject: none\n\nNo body.");
+    expect(allText(messages)).toContain("3 examples · asked by Dana");
     expectNoSlackMarkup(messages);
   });
 
@@ -274,7 +280,7 @@ describe("renderExamplesCard", () => {
     const messages = renderExamplesCard({ view: draftView({ examples: long }), requestedBy: [] });
     expectValidMessages(messages);
     expect(messages.length).toBeGreaterThan(1);
-    expect(allText(messages)).toContain("*Lead lead-9*");
+    expect(looksOf(seenOf(messages), "Lead lead-9\n")[0]).toEqual({ text: "Lead lead-9", bold: true });
   });
 
   it("says so when there are no examples", () => {
