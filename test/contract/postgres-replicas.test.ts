@@ -11,12 +11,7 @@ import { type OpenedPostgresStores, usePostgresStores } from "../support/postgre
 
 const T0 = 1_760_000_000_000;
 const TTL = 15_000;
-const logged: { level: string; fields: Record<string, unknown>; message: string }[] = [];
-const logger = {
-  warn: (fields: Record<string, unknown>, message: string) => logged.push({ level: "warn", fields, message }),
-  info: (fields: Record<string, unknown>, message: string) => logged.push({ level: "info", fields, message }),
-};
-const stores = usePostgresStores({ logger, listenerRetry: { minMs: 20, maxMs: 200 } });
+const stores = usePostgresStores();
 
 let ts = 0;
 function newThread(): NewThread {
@@ -36,7 +31,6 @@ describe("PostgreSQL shared by several replicas", () => {
   let b: PostgresStore;
 
   beforeEach(async () => {
-    logged.length = 0;
     opened = await stores.open();
     a = opened.store;
     b = await opened.reopen();
@@ -227,40 +221,6 @@ describe("PostgreSQL shared by several replicas", () => {
         expect(heardByA).toEqual([41, 42]);
         expect(heardByB).toEqual([41, 42]);
       });
-    });
-
-    it("are heard again after the listening connection was killed", async () => {
-      const heard: number[] = [];
-      b.onWake((threadId) => heard.push(threadId));
-      await b.listening();
-      const listenerPids = () =>
-        withAdmin(async (client) => {
-          const { rows } = await client.query<{ pid: number }>(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() " +
-              "AND application_name = 'puffle-drafter wake-ups'",
-          );
-          return rows.map((row) => row.pid);
-        }, stores.database.url);
-      const [killed] = await listenerPids();
-      await withAdmin(
-        (client) => client.query("SELECT pg_terminate_backend($1)", [killed]),
-        stores.database.url,
-      );
-
-      await vi.waitFor(
-        () => expect(logged.map((line) => line.message)).toContain("store.listener_restored"),
-        {
-          timeout: 5_000,
-        },
-      );
-      expect(await listenerPids()).not.toContain(killed);
-      await a.wake(7);
-      await vi.waitFor(() => expect(heard).toEqual([7]));
-
-      expect(logged.find((line) => line.message === "store.listener_lost")?.level).toBe("warn");
-      const password = new URL(stores.database.url).password;
-      if (password) expect(JSON.stringify(logged)).not.toContain(password);
-      expect(JSON.stringify(logged)).not.toContain(stores.database.url);
     });
   });
 });

@@ -138,6 +138,8 @@ export async function migrate(
 ): Promise<number[]> {
   const latest = migrations.at(-1)?.version ?? 0;
   return transaction<number[]>(pool, async (client) => {
+    // A migration may rewrite a big table: the pool's statement timeout is meant for ordinary queries.
+    await client.query("SET LOCAL statement_timeout = 0");
     // Held until COMMIT or ROLLBACK: another replica migrating now waits here, then finds nothing to do.
     await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK]);
     await client.query(

@@ -45,9 +45,16 @@ export function createPool(url: string, size: number): pg.Pool {
   });
 }
 
-/** A client of its own (not from the pool) that stays connected to LISTEN. */
-export function createListenerClient(url: string): pg.Client {
-  return new pg.Client({ ...connectionConfig(url), application_name: `${APPLICATION} wake-ups` });
+/**
+ * A client of its own (not from the pool) that stays connected to LISTEN. Its only queries are LISTEN
+ * and a heartbeat: one with no answer within `queryTimeoutMs` means a dead link.
+ */
+export function createListenerClient(url: string, queryTimeoutMs: number): pg.Client {
+  return new pg.Client({
+    ...connectionConfig(url),
+    application_name: `${APPLICATION} wake-ups`,
+    query_timeout: queryTimeoutMs,
+  });
 }
 
 /** Where the URL points, without credentials: safe to show. */

@@ -24,8 +24,11 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Where connection trouble is reported; nothing by default. */
   logger?: StoreLogger;
-  /** Pauses between attempts to reopen a dropped wake-up connection (default 100 ms, up to 5 s). */
-  listenerRetry?: { minMs: number; maxMs: number };
+  /**
+   * The wake-up connection: pauses between attempts to reopen it when it dropped (default 100 ms,
+   * doubling up to 5 s), and how often it is checked (default every 30 s).
+   */
+  listener?: { minRetryMs?: number; maxRetryMs?: number; heartbeatMs?: number };
 }
 
 export const DEFAULT_POOL_SIZE = 10;
@@ -48,8 +51,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     pool,
     url,
     logger,
-    minRetryMs: options.listenerRetry?.minMs,
-    maxRetryMs: options.listenerRetry?.maxMs,
+    ...options.listener,
   });
   let closing: Promise<void> | undefined;
 

@@ -17,6 +17,12 @@ export interface WakeChannelOptions {
   /** Pause before the first reconnection attempt, doubled after each failure up to `maxRetryMs`. */
   minRetryMs?: number;
   maxRetryMs?: number;
+  /**
+   * How often the listening connection is checked with a query (default 30 s), which fails when no
+   * answer comes within this time too (at most 10 s). A connection that died without a word (a network
+   * partition) would otherwise look alive for many minutes.
+   */
+  heartbeatMs?: number;
 }
 
 export interface WakeChannel {
@@ -33,11 +39,13 @@ export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
   const { pool, url, logger } = options;
   const minRetryMs = options.minRetryMs ?? 100;
   const maxRetryMs = options.maxRetryMs ?? 5_000;
+  const heartbeatMs = options.heartbeatMs ?? 30_000;
   const listeners = new Set<(threadId: number) => void>();
   let state: State = "idle";
   let client: pg.Client | undefined;
   let failures = 0;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
   /** Settles when the current connection attempt has succeeded or failed. */
   let attempt: Promise<void> = Promise.resolve();
   let waiters: (() => void)[] = [];
@@ -63,7 +71,7 @@ export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
 
   function connect() {
     state = "connecting";
-    const next = createListenerClient(url);
+    const next = createListenerClient(url, Math.min(10_000, heartbeatMs));
     client = next;
     next.on("notification", deliver);
     next.on("error", (error) => lost(next, error));
@@ -78,16 +86,28 @@ export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
       }
       if (client !== next) return; // closed, or lost, meanwhile
       state = "listening";
+      beat(next);
       if (failures > 0) logger.info({ after: failures }, "store.listener_restored");
       failures = 0;
       for (const resolve of waiters.splice(0)) resolve();
     })();
   }
 
+  function beat(which: pg.Client) {
+    if (heartbeat !== undefined) clearInterval(heartbeat);
+    heartbeat = setInterval(() => {
+      // The client's query_timeout fails a heartbeat that gets no answer.
+      which.query("SELECT 1").catch((error: unknown) => lost(which, error));
+    }, heartbeatMs);
+    heartbeat.unref?.();
+  }
+
   /** The connection failed or dropped: forget it and try again after a pause (once per connection). */
   function lost(which: pg.Client, error: unknown) {
     if (which !== client) return;
     client = undefined;
+    if (heartbeat !== undefined) clearInterval(heartbeat);
+    heartbeat = undefined;
     which.removeAllListeners("notification");
     which.on("error", () => {}); // late errors of a dropped connection are expected
     which.end().catch(() => {});
@@ -131,7 +151,9 @@ export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
     async close() {
       state = "closed";
       if (retryTimer !== undefined) clearTimeout(retryTimer);
+      if (heartbeat !== undefined) clearInterval(heartbeat);
       retryTimer = undefined;
+      heartbeat = undefined;
       listeners.clear();
       waiters = [];
       const last = client;
@@ -139,7 +161,15 @@ export function createWakeChannel(options: WakeChannelOptions): WakeChannel {
       if (last) {
         last.removeAllListeners("notification");
         last.on("error", () => {});
-        await last.end().catch(() => {});
+        // A connection cut off without a word never answers the goodbye: wait a little, not forever.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          last.end().catch(() => {}),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, 1_000);
+          }),
+        ]);
+        clearTimeout(timer);
       }
     },
   };
