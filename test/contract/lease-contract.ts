@@ -1,71 +1,14 @@
 /**
- * What several replicas need from every DraftStore: leases with growing tokens, writes fenced by a
- * lease, the sweep for threads nobody drives, and wake-ups. Each store kind's test file calls
- * defineLeaseContract with a factory that opens a fresh, empty store per test.
+ * What several replicas need from every DraftStore: leases with growing tokens, the sweep for threads
+ * nobody drives, writes fenced by a lease (fencing-contract.ts) and wake-ups (wake-contract.ts). Each
+ * store kind's test file calls defineLeaseContract with a factory that opens a fresh, empty store per
+ * test.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  type DraftStore,
-  type Lease,
-  LeaseLostError,
-  type LeaseRef,
-  type ThreadRecord,
-  type TurnRecord,
-  type TurnState,
-} from "../../src/drafting/store.ts";
-
-export interface OpenedStore<S> {
-  store: S;
-  cleanup: () => Promise<void>;
-}
-
-const T0 = 1_760_000_000_000;
-const TTL = 15_000;
-
-let tsCounter = 0;
-
-async function newThread(store: DraftStore): Promise<ThreadRecord> {
-  tsCounter++;
-  const created = await store.createThread(
-    {
-      teamId: "T1",
-      channelId: "C1",
-      threadTs: `1760000000.${String(tsCounter).padStart(6, "0")}`,
-      startedBy: "U1",
-    },
-    T0,
-  );
-  if (created === "thread_exists") throw new Error("test setup: thread already exists");
-  return created;
-}
-
-async function newTurn(
-  store: DraftStore,
-  threadId: number,
-  patch: { state?: TurnState; timedOutAt?: number } = {},
-) {
-  const turn = await store.addTurn({ threadId, kind: "chat", text: "shorter", authorId: "U2" }, { now: T0 });
-  if (turn === "duplicate") throw new Error("test setup: duplicate turn");
-  if (patch.state || patch.timedOutAt) await store.updateTurns([turn.id], patch);
-  return (await store.getTurn(turn.id)) as TurnRecord;
-}
-
-async function lease(store: DraftStore, threadId: number, owner: string, now = T0): Promise<Lease> {
-  const taken = await store.acquireLease(threadId, owner, now, TTL);
-  if (!taken) throw new Error(`test setup: ${owner} could not take thread ${threadId}`);
-  return taken;
-}
-
-const ref = (held: Lease): LeaseRef => ({ threadId: held.threadId, owner: held.owner, token: held.token });
-
-async function expectLost(write: Promise<unknown>, threadId: number): Promise<void> {
-  const error = await write.then(
-    () => undefined,
-    (thrown: unknown) => thrown,
-  );
-  expect(error).toBeInstanceOf(LeaseLostError);
-  expect((error as LeaseLostError).threadId).toBe(threadId);
-}
+import type { DraftStore } from "../../src/drafting/store.ts";
+import { defineFencedWriteContract } from "./fencing-contract.ts";
+import { expectLost, lease, newThread, newTurn, type OpenedStore, ref, T0, TTL } from "./replica-fixtures.ts";
+import { defineWakeUpContract } from "./wake-contract.ts";
 
 export function defineLeaseContract(name: string, open: () => Promise<OpenedStore<DraftStore>>): void {
   describe(`DraftStore leases, fencing and wake-ups: ${name}`, () => {
@@ -223,142 +166,7 @@ export function defineLeaseContract(name: string, open: () => Promise<OpenedStor
       });
     });
 
-    defineFencedWrites(() => store);
-    defineWakeUps(() => store);
-  });
-}
-
-function defineFencedWrites(current: () => DraftStore): void {
-  describe("fenced writes", () => {
-    let store: DraftStore;
-    let thread: ThreadRecord;
-    let turns: TurnRecord[];
-    let held: Lease;
-    beforeEach(async () => {
-      store = current();
-      thread = await newThread(store);
-      turns = [await newTurn(store, thread.id), await newTurn(store, thread.id)];
-      held = await lease(store, thread.id, "r1");
-    });
-
-    /** What a refused write must leave exactly as it was. */
-    async function snapshot() {
-      return { thread: await store.getThreadById(thread.id), turns: await store.listTurns(thread.id) };
-    }
-
-    it("applies each write while the lease is current", async () => {
-      const fence = ref(held);
-      await store.updateThread(thread.id, { turnCount: 3, draftHash: "h1" }, fence);
-      expect(await store.getThreadById(thread.id)).toMatchObject({ turnCount: 3, draftHash: "h1" });
-      await store.updateTurns([turns[0]!.id], { state: "sending", attempts: 1 }, fence);
-      expect(await store.getTurn(turns[0]!.id)).toMatchObject({ state: "sending", attempts: 1 });
-      const other = await newThread(store);
-      await store.moveTurns([turns[1]!.id], other.id, fence);
-      expect((await store.getTurn(turns[1]!.id))?.threadId).toBe(other.id);
-      await store.deleteThread(thread.id, fence);
-      expect(await store.getThreadById(thread.id)).toBeUndefined();
-    });
-
-    /** Ways a lease stops being current; each answers the fence a late writer still holds. */
-    const staleFences: [string, () => Promise<LeaseRef>][] = [
-      [
-        "after another replica took the lease over",
-        async () => {
-          await lease(store, thread.id, "r2", T0 + TTL);
-          return ref(held);
-        },
-      ],
-      [
-        "with an older token of the same owner",
-        async () => {
-          await lease(store, thread.id, "r1", T0 + TTL);
-          return ref(held);
-        },
-      ],
-      [
-        "after the lease was released",
-        async () => {
-          await store.releaseLeases([ref(held)]);
-          return ref(held);
-        },
-      ],
-      ["with a lease never taken", async () => ({ ...ref(held), owner: "r9" })],
-    ];
-    for (const [how, stale] of staleFences) {
-      it(`refuses every write ${how}, changing nothing`, async () => {
-        const fence = await stale();
-        const other = await newThread(store);
-        const before = await snapshot();
-        await expectLost(store.updateThread(thread.id, { turnCount: 9 }, fence), thread.id);
-        await expectLost(store.updateThread(thread.id, {}, fence), thread.id);
-        await expectLost(store.updateTurns([turns[0]!.id], { state: "done" }, fence), thread.id);
-        await expectLost(store.updateTurns([], { state: "done" }, fence), thread.id);
-        await expectLost(store.moveTurns([turns[0]!.id], other.id, fence), thread.id);
-        await expectLost(store.deleteThread(thread.id, fence), thread.id);
-        expect(await snapshot()).toStrictEqual(before);
-        expect(await store.listTurns(other.id)).toEqual([]);
-      });
-    }
-
-    it("refuses a fenced turn update that names a turn of another thread, changing none", async () => {
-      const other = await newThread(store);
-      const foreign = await newTurn(store, other.id);
-      const before = await snapshot();
-      await expectLost(
-        store.updateTurns([turns[0]!.id, foreign.id], { state: "done" }, ref(held)),
-        thread.id,
-      );
-      await expectLost(store.updateTurns([987_654], { state: "done" }, ref(held)), thread.id);
-      expect(await snapshot()).toStrictEqual(before);
-      expect(await store.getTurn(foreign.id)).toStrictEqual(foreign);
-    });
-
-    it("still lets unfenced writes through (intake and 'check again' need no lease)", async () => {
-      await lease(store, thread.id, "r2", T0 + TTL);
-      await store.updateTurns([turns[0]!.id], { timedOutAt: null, deadlineAt: T0 + 1 });
-      expect((await store.getTurn(turns[0]!.id))?.deadlineAt).toBe(T0 + 1);
-    });
-  });
-}
-
-function defineWakeUps(current: () => DraftStore): void {
-  describe("wake-ups", () => {
-    /** Resolves with the next `count` thread ids a listener hears. */
-    function hear(store: DraftStore, count: number) {
-      const heard: number[] = [];
-      let stop = () => {};
-      const done = new Promise<number[]>((resolve) => {
-        stop = store.onWake((threadId) => {
-          heard.push(threadId);
-          if (heard.length === count) resolve(heard);
-        });
-      });
-      return { done, heard, stop: () => stop() };
-    }
-
-    it("reaches every listener, in the order sent", async () => {
-      const store = current();
-      const first = hear(store, 2);
-      const second = hear(store, 2);
-      await store.wake(7);
-      await store.wake(8);
-      expect(await first.done).toEqual([7, 8]);
-      expect(await second.done).toEqual([7, 8]);
-      first.stop();
-      second.stop();
-    });
-
-    it("stops calling a listener once it unsubscribed", async () => {
-      const store = current();
-      const gone = hear(store, 1);
-      const staying = hear(store, 2);
-      await store.wake(1);
-      await gone.done;
-      gone.stop();
-      await store.wake(2);
-      expect(await staying.done).toEqual([1, 2]);
-      expect(gone.heard).toEqual([1]);
-      staying.stop();
-    });
+    defineFencedWriteContract(() => store);
+    defineWakeUpContract(() => store);
   });
 }

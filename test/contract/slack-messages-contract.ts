@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CardRecord, SlackMessageStore } from "../../src/slack/message-store.ts";
-import type { OpenedStore } from "./lease-contract.ts";
+import type { OpenedStore } from "./replica-fixtures.ts";
 
 const T0 = 1_760_000_000_000;
 

@@ -9,8 +9,6 @@ import { StoreInUseError } from "../../src/store/sqlite/database.ts";
 import { QUERIES } from "../../src/store/sqlite/drafting.ts";
 import { MIGRATIONS, type Migration, migrate, SCHEMA_VERSION } from "../../src/store/sqlite/migrations.ts";
 import { createSqliteStore, type SqliteStore } from "../../src/store/sqlite/store.ts";
-import { defineLeaseContract } from "./lease-contract.ts";
-import { defineSlackMessagesContract } from "./slack-messages-contract.ts";
 import { defineStoreContract } from "./store-contract.ts";
 
 function tempDir(): string {
@@ -47,28 +45,6 @@ defineStoreContract(
   },
   { persistent: true },
 );
-
-async function openInMemory() {
-  const store = createSqliteStore({ url: "sqlite::memory:" });
-  return { store, cleanup: () => store.close() };
-}
-
-async function openFile() {
-  const dir = tempDir();
-  const store = createSqliteStore({ url: `sqlite:${join(dir, "drafter.db")}` });
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-defineLeaseContract("SQLite in memory", openInMemory);
-defineLeaseContract("SQLite file", openFile);
-defineSlackMessagesContract("SQLite in memory", openInMemory);
-defineSlackMessagesContract("SQLite file", openFile);
 
 describe("SQLite store", () => {
   const dirs: string[] = [];
