@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // One PostgreSQL server per run (TEST_POSTGRES_URL, or an embedded one): test/setup/postgres.ts.
+    globalSetup: ["test/setup/postgres.ts"],
   },
 });
