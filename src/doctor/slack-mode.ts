@@ -13,9 +13,11 @@ const APP_TOKEN_FIX =
   "in SLACK_APP_TOKEN, and make sure Socket Mode is on (Settings > Socket Mode)";
 
 export function checkSlackMode(ctx: DoctorContext): Promise<DoctorCheck> {
-  return isSet(ctx, "SLACK_APP_TOKEN") && !ctx.view.config?.slack.oauth
-    ? checkSocketMode(ctx)
-    : checkHttpMode(ctx);
+  // The mode as the config decides it (an app token left as the placeholder means HTTP mode); with no
+  // config to ask, as the variables say.
+  const { config } = ctx.view;
+  const socket = config ? config.slack.mode === "socket" : isSet(ctx, "SLACK_APP_TOKEN");
+  return socket ? checkSocketMode(ctx) : checkHttpMode(ctx);
 }
 
 async function checkSocketMode(ctx: DoctorContext): Promise<DoctorCheck> {
