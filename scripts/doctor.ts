@@ -1,9 +1,10 @@
-// `npm run doctor`: checks the set-up (config, Slack, Puffle, realtime) and says what to fix.
+// `npm run doctor`: checks the set-up (config, Slack, Puffle, realtime, store) and says what to fix.
 // Reads the environment like `npm start` does: the process environment merged over ./.env.
+// Exits 1 when a check failed; warnings (the bot runs, degraded) and skipped checks exit 0.
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { readEnvironment } from "../src/config.ts";
-import { formatReport, runDoctor } from "../src/doctor.ts";
+import { formatReport, runDoctor } from "../src/doctor/index.ts";
 
 const envFile = ".env";
 const source = existsSync(envFile)

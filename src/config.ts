@@ -191,9 +191,47 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * The values `.env.example` ships with. A variable still holding one was copied, not filled in: it
+ * counts as unset, so the bot says so instead of trying it against Slack or Puffle. A test keeps this
+ * map equal to the file's values (`placeholdersIn`).
+ */
+export const PLACEHOLDERS: Readonly<Record<string, string>> = {
+  SLACK_BOT_TOKEN: "xoxb-your-bot-token",
+  PUFFLE_API_KEY: "pk_live_your-key",
+};
+
+/** The placeholders of an `.env.example` text: each variable it gives a value, with that value. */
+export function placeholdersIn(exampleText: string): Record<string, string> {
+  const placeholders: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parseEnv(exampleText))) {
+    if (value?.trim()) placeholders[name] = value.trim();
+  }
+  return placeholders;
+}
+
+/** The variables of `env` still holding their placeholder, in the order of `env`. */
+export function placeholderVariables(
+  env: Record<string, string | undefined>,
+  placeholders: Readonly<Record<string, string>> = PLACEHOLDERS,
+): string[] {
+  return Object.keys(env).filter((name) => {
+    const placeholder = placeholders[name];
+    return placeholder !== undefined && env[name]?.trim() === placeholder;
+  });
+}
+
+export interface ParseOptions {
+  /** Values that count as unset (default: the ones `.env.example` ships with). */
+  placeholders?: Readonly<Record<string, string>>;
+}
+
 /** Parses an environment-like record. Throws a ConfigError listing every problem at once. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
-  const parsed = envSchema.safeParse(env);
+export function parseConfig(env: Record<string, string | undefined>, options: ParseOptions = {}): Config {
+  const held = new Set(placeholderVariables(env, options.placeholders));
+  const effective = held.size === 0 ? env : { ...env };
+  for (const name of held) effective[name] = undefined;
+  const parsed = envSchema.safeParse(effective);
   // Never echo a value in a problem: it may be a secret.
   const problems: ConfigProblem[] = parsed.success
     ? []
@@ -201,8 +239,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
         variable: issue.path.map(String).join(".") || "environment",
         message: issue.message,
       }));
-  problems.push(...crossFieldProblems(env));
-  if (!parsed.success || problems.length > 0) throw new ConfigError(inVariableOrder(problems));
+  problems.push(...crossFieldProblems(effective));
+  if (!parsed.success || problems.length > 0) {
+    const named = problems.map((problem) =>
+      held.has(problem.variable)
+        ? { ...problem, message: `is still the placeholder from .env.example; it ${problem.message}` }
+        : problem,
+    );
+    throw new ConfigError(inVariableOrder(named));
+  }
   const e = parsed.data;
   return {
     slack: {

@@ -15,7 +15,7 @@ import {
   maskSecret,
   parseManifestBotScopes,
   runDoctor,
-} from "../../src/doctor.ts";
+} from "../../src/doctor/index.ts";
 import { DEFAULT_BOT_SCOPES, type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 
 // Distinctive secrets, so "never printed" can be checked by searching the output for them.
@@ -107,6 +107,7 @@ describe("npm run doctor: a good set-up", () => {
       "HTTP mode",
       "Puffle key",
       "Realtime host",
+      "Store",
     ]);
     expect(failed(report)).toEqual([]);
     expect(report.ok).toBe(true);
@@ -120,11 +121,12 @@ describe("npm run doctor: a good set-up", () => {
     expect(check(report, "Realtime host").detail).toMatch(
       /is reachable \(it answered HTTP \d+; any answer will do\)/,
     );
+    expect(check(report, "Store").detail).toBe("SQLite in memory: nothing is kept across restarts");
 
     const printed = formatReport(report);
     expect(printed).toMatch(/^✓ Config: valid: HTTP mode/);
     expect(printed).not.toContain("fix:");
-    expect(printed.trimEnd().split("\n").at(-1)).toBe("All 5 checks passed.");
+    expect(printed.trimEnd().split("\n").at(-1)).toBe("All 6 checks passed.");
   });
 
   it("passes every check in Socket Mode, opening a connection with the app-level token", async () => {
@@ -253,7 +255,10 @@ describe("npm run doctor: Puffle and realtime problems", () => {
       warning: true,
       fix: "set TRIGGER_API_URL=off to rely on polling, or allow outbound HTTPS to it",
     });
-    expect(formatReport(report)).toMatch(/✗ Realtime host: cannot reach TRIGGER_API_URL .*\(warning\)/);
+    // A warning is shown as one, and does not fail the run.
+    expect(formatReport(report)).toMatch(/^! Realtime host: cannot reach TRIGGER_API_URL .*\(warning\)$/m);
+    expect(formatReport(report)).toContain("5 of 6 checks passed, 1 warning.");
+    expect(report.ok).toBe(true);
   });
 });
 
@@ -283,7 +288,8 @@ describe("npm run doctor: a bad config", () => {
     // These have what they need.
     expect(check(report, "Puffle key").ok).toBe(true);
     expect(check(report, "Realtime host").ok).toBe(true);
-    expect(formatReport(report)).toContain("2 of 5 checks passed, 1 failed, 2 skipped.");
+    expect(formatReport(report)).toContain("3 of 6 checks passed, 1 failed, 2 skipped.");
+    expect(formatReport(report)).toMatch(/^– Slack token: skipped: needs SLACK_BOT_TOKEN \(see Config\)$/m);
   });
 
   it("still checks the Slack token when only Puffle's settings are wrong", async () => {
@@ -359,7 +365,7 @@ describe("the doctor CLI", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toContain("no .env in");
     expect(result.stdout).toMatch(/^✗ Config: 1 problem:$/m);
-    expect(result.stdout).toContain("✗ Slack token: skipped: needs a valid SLACK_API_URL (see Config)");
+    expect(result.stdout).toContain("– Slack token: skipped: needs a valid SLACK_API_URL (see Config)");
     expect(result.stdout).toMatch(
       /✗ Puffle key: Puffle did not accept PUFFLE_API_KEY pk_live_… \(27 chars\)/,
     );
@@ -370,7 +376,7 @@ describe("the doctor CLI", () => {
   it("exits 0 when every check passes", async () => {
     const result = await runCli(await socketEnv());
     expect(result.stderr).toBe("");
-    expect(result.stdout).toContain("All 5 checks passed.");
+    expect(result.stdout).toContain("All 6 checks passed.");
     expect(result.code).toBe(0);
     expectNoSecrets(result.stdout);
   });

@@ -1,8 +1,15 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseConfig, readEnvironment } from "../../src/config.ts";
+import {
+  ConfigError,
+  PLACEHOLDERS,
+  parseConfig,
+  placeholdersIn,
+  placeholderVariables,
+  readEnvironment,
+} from "../../src/config.ts";
 
 const valid = {
   SLACK_BOT_TOKEN: "xoxb-1111-2222-abcdefabcdef",
@@ -10,9 +17,12 @@ const valid = {
   PUFFLE_API_KEY: "pk_live_abcdefghijkl",
 };
 
-function problemsOf(env: Record<string, string | undefined>): string[] {
+function problemsOf(
+  env: Record<string, string | undefined>,
+  placeholders?: Record<string, string>,
+): string[] {
   try {
-    parseConfig(env);
+    parseConfig(env, placeholders ? { placeholders } : {});
   } catch (error) {
     if (error instanceof ConfigError) return error.problems.map((p) => `${p.variable} ${p.message}`);
     throw error;
@@ -198,3 +208,67 @@ describe(".env.example", () => {
     });
   });
 });
+
+describe("placeholders copied from .env.example", () => {
+  const example = () => readFileSync(new URL("../../.env.example", import.meta.url), "utf8");
+
+  it("are the values .env.example ships with", () => {
+    const fromFile = placeholdersIn(example());
+    expect(fromFile).toEqual(PLACEHOLDERS);
+    expect(Object.keys(fromFile)).toEqual(expect.arrayContaining(["SLACK_BOT_TOKEN", "PUFFLE_API_KEY"]));
+  });
+
+  it("count as unset, and the problem says the value is still the placeholder", () => {
+    const env = { ...valid, SLACK_BOT_TOKEN: PLACEHOLDERS.SLACK_BOT_TOKEN };
+    const problems = problemsOf(env);
+    expect(problems).toEqual([
+      expect.stringMatching(/^SLACK_BOT_TOKEN is still the placeholder from \.env\.example; it is required/),
+    ]);
+    expect(placeholderVariables(env)).toEqual(["SLACK_BOT_TOKEN"]);
+    // .env copied as it is: both placeholders named, neither tried.
+    const copied = problemsOf(
+      parseEnvExample(example(), { SLACK_SIGNING_SECRET: valid.SLACK_SIGNING_SECRET }),
+    );
+    expect(copied).toEqual([
+      expect.stringMatching(/^SLACK_BOT_TOKEN is still the placeholder from \.env\.example/),
+      expect.stringMatching(/^PUFFLE_API_KEY is still the placeholder from \.env\.example/),
+    ]);
+  });
+
+  it("an optional variable left at its placeholder is simply unset (OAuth mode, no shared Puffle key)", () => {
+    const config = parseConfig({
+      SLACK_CLIENT_ID: "1234567890.1234567890",
+      SLACK_CLIENT_SECRET: "client-secret-0123456789",
+      SLACK_STATE_SECRET: "state-secret-0123456789",
+      SLACK_SIGNING_SECRET: valid.SLACK_SIGNING_SECRET,
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString("base64"),
+      // Left from .env.example: neither "both modes set" nor a key to try.
+      SLACK_BOT_TOKEN: ` ${PLACEHOLDERS.SLACK_BOT_TOKEN} `,
+      PUFFLE_API_KEY: PLACEHOLDERS.PUFFLE_API_KEY,
+    });
+    expect(config.slack.oauth).toBeDefined();
+    expect(config.slack.botToken).toBeUndefined();
+    expect(config.puffle.apiKey).toBeUndefined();
+  });
+
+  it("can be given by the caller; a real value that merely starts like one is kept", () => {
+    const placeholders = { PUFFLE_API_KEY: "pk_test_placeholder" };
+    expect(problemsOf({ ...valid, PUFFLE_API_KEY: "pk_test_placeholder" }, placeholders)).toEqual([
+      expect.stringMatching(/^PUFFLE_API_KEY is still the placeholder from \.env\.example/),
+    ]);
+    expect(
+      parseConfig({ ...valid, PUFFLE_API_KEY: PLACEHOLDERS.PUFFLE_API_KEY }, { placeholders }).puffle.apiKey,
+    ).toBe(PLACEHOLDERS.PUFFLE_API_KEY);
+    expect(parseConfig({ ...valid, SLACK_BOT_TOKEN: "xoxb-your-bot-token-1234" }).slack.botToken).toBe(
+      "xoxb-your-bot-token-1234",
+    );
+  });
+});
+
+/** .env.example as a .env, with some values filled in. */
+function parseEnvExample(text: string, filled: Record<string, string>): Record<string, string | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), "cfg-example-"));
+  const file = join(dir, ".env");
+  writeFileSync(file, text);
+  return readEnvironment(file, filled);
+}

@@ -12,7 +12,8 @@ import {
   REFINES,
   type RefineKind,
 } from "../ids.ts";
-import { customRefineModal, editModal, encodeMetadata } from "../render/modals.ts";
+import { encodeMetadata } from "../render/modal-metadata.ts";
+import { customRefineModal, editModal } from "../render/modals.ts";
 import { loadingModal, noticeModal, renderSavedToCampaign } from "../render/prompts.ts";
 import {
   authorNow,

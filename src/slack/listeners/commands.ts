@@ -3,7 +3,7 @@ import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import type { StepChoice } from "../../drafting/store.ts";
 import { COMMAND } from "../ids.ts";
-import { helpMessage } from "../render/modals.ts";
+import { helpMessage } from "../render/help.ts";
 import { renderDraftStarted } from "../render/prompts.ts";
 import { slackErrorCode } from "../slack-errors.ts";
 import { decodeIncoming } from "../text.ts";

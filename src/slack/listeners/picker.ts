@@ -1,7 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { isPuffleError } from "../../puffle/errors.ts";
-import { decodeMetadata, encodeMetadata, type ModalView, pickerModal } from "../render/modals.ts";
+import { decodeMetadata, encodeMetadata } from "../render/modal-metadata.ts";
+import { type ModalView, pickerModal } from "../render/modals.ts";
 import { loadingModal, noticeModal } from "../render/prompts.ts";
 import type { ListenerDeps } from "./deps.ts";
 

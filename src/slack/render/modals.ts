@@ -1,21 +1,12 @@
-import { z } from "zod";
 import type { Campaign, SequenceNode } from "../../puffle/schemas.ts";
-import { COMMAND, INPUTS, REFINES, VIEWS } from "../ids.ts";
+import { INPUTS, VIEWS } from "../ids.ts";
 import { SLACK_LIMITS as L } from "../limits.ts";
-import { truncate, wellFormed } from "../text.ts";
-import {
-  type Block,
-  context,
-  type PlainText,
-  plainText,
-  type SlackMessage,
-  section,
-  sectionsFor,
-} from "./blocks.ts";
+import { truncate } from "../text.ts";
+import { type Block, context, type PlainText, plainText, section } from "./blocks.ts";
 
 /**
- * Modals (picker, custom refine, edit), the help text, and reading back what people submitted.
- * Submitted values and private_metadata are untrusted: everything is read through zod.
+ * The modals: the campaign and step picker, the custom refine and the edit form. What people submit
+ * is read back in modal-forms.ts; private_metadata is written and read in modal-metadata.ts.
  */
 
 interface Option {
@@ -102,7 +93,8 @@ export interface PickerModalInput {
   title?: string;
 }
 
-const REMEMBER_VALUE = "remember";
+/** The value of the "Remember for this channel" checkbox. */
+export const REMEMBER_VALUE = "remember";
 
 /** Campaign and step choice (and the brief, when the draft has none yet). */
 export function pickerModal(input: PickerModalInput): ModalView {
@@ -248,7 +240,8 @@ export function customRefineModal(input: { privateMetadata: string }): ModalView
   });
 }
 
-const SUBJECT_MAX = 1000;
+/** Longest subject the edit form takes. */
+export const SUBJECT_MAX = 1000;
 
 export function editModal(input: {
   subject: string | null;
@@ -317,162 +310,4 @@ function editableField(field: {
     ),
     { ...input, optional: true, hint: plainText(`Leave empty to keep the current ${what}.`, L.inputLabel) },
   ];
-}
-
-// ---------------------------------------------------------------- help
-
-export function helpMessage(): SlackMessage {
-  const refines = Object.values(REFINES)
-    .map((refine) => refine.label)
-    .join(", ");
-  const text = [
-    "*Start a draft*",
-    "• Mention me in a channel with a brief, e.g. _@Puffle Drafter intro email for VPs of Sales, time-to-ROI angle_. The message becomes a draft thread.",
-    `• \`${COMMAND} [brief]\` posts a new draft thread. Without a brief, or before the channel has a campaign and step, it asks for them first.`,
-    "• The message shortcut *Draft from this message* starts a draft in that message's thread.",
-    "• Send me a direct message to draft privately.",
-    "*Work on it together*",
-    "• Every reply in a draft thread is the next turn for Puffle. Replies sent while Puffle works are queued and sent together, each with its author.",
-    "• Start a reply with `//` to talk to your teammates without Puffle seeing it.",
-    `• Buttons on the latest draft: ${refines}, Custom... (your own instruction), Generate examples, Edit, and Save to campaign.`,
-    "*Settings*",
-    `• \`${COMMAND} settings\` changes this channel's campaign and step. \`${COMMAND} help\` shows this message.`,
-  ].join("\n");
-  return { text: `How to use ${COMMAND}`, blocks: sectionsFor(text) };
-}
-
-// ---------------------------------------------------------------- reading submissions
-
-/** Field errors keyed by block_id, as `response_action: "errors"` takes them. */
-export type FormResult<T> = { ok: true; value: T } | { ok: false; errors: Record<string, string> };
-
-const ActionStateSchema = z.looseObject({
-  value: z.string().max(L.plainTextInput).nullish(),
-  selected_option: z.looseObject({ value: z.string().max(L.optionValue) }).nullish(),
-  selected_options: z.array(z.looseObject({ value: z.string().max(L.optionValue) })).nullish(),
-});
-type ActionState = z.infer<typeof ActionStateSchema>;
-type StateValues = Record<string, Record<string, ActionState>>;
-
-const SubmittedViewSchema = z.looseObject({
-  state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), ActionStateSchema)) }),
-});
-
-/** Reads `view.state.values`; a view that does not parse puts one error on `fallbackBlockId`. */
-function readState<T>(
-  view: unknown,
-  fallbackBlockId: string,
-  read: (values: StateValues, errors: Record<string, string>) => T,
-): FormResult<T> {
-  const parsed = SubmittedViewSchema.safeParse(view);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: { [fallbackBlockId]: "This form could not be read. Close it and try again." },
-    };
-  }
-  const errors: Record<string, string> = {};
-  const value = read(parsed.data.state.values, errors);
-  return Object.keys(errors).length > 0 ? { ok: false, errors } : { ok: true, value };
-}
-
-/** The trimmed text of an input, or null when nothing was written. */
-const textOf = (state: ActionState | undefined) =>
-  (state?.value ? wellFormed(state.value).trim() : "") || null;
-
-/** Only spaces or line breaks: neither "keep it" (empty) nor a real value. */
-const isBlank = (state: ActionState | undefined) => Boolean(state?.value) && !state?.value?.trim();
-
-export interface PickerValues {
-  campaignId: string;
-  nodeId: string;
-  /** Null when the modal did not ask for one. */
-  brief: string | null;
-  remember: boolean;
-}
-
-export function readPickerValues(view: unknown): FormResult<PickerValues> {
-  return readState(view, INPUTS.campaign.block, (values, errors) => {
-    const campaignId = values[INPUTS.campaign.block]?.[INPUTS.campaign.action]?.selected_option?.value ?? "";
-    const step = stepState(values);
-    const nodeId = step?.state.selected_option?.value ?? "";
-    if (!campaignId) errors[INPUTS.campaign.block] = "Choose a campaign.";
-    else if (!step) {
-      errors[INPUTS.campaign.block] =
-        "This campaign has no email or AI steps to draft. Choose another campaign.";
-    }
-    if (step && !nodeId) errors[step.blockId] = "Choose a step.";
-    const briefState = values[INPUTS.brief.block]?.[INPUTS.brief.action];
-    const brief = textOf(briefState);
-    if (briefState && !brief) errors[INPUTS.brief.block] = "Write a brief.";
-    const remembered = values[INPUTS.remember.block]?.[INPUTS.remember.action]?.selected_options ?? [];
-    return {
-      campaignId,
-      nodeId,
-      brief,
-      remember: remembered.some((choice) => choice.value === REMEMBER_VALUE),
-    };
-  });
-}
-
-function stepState(values: StateValues): { blockId: string; state: ActionState } | undefined {
-  for (const [blockId, actions] of Object.entries(values)) {
-    const state = actions[INPUTS.step.action];
-    if (blockId.startsWith(INPUTS.step.block) && state) return { blockId, state };
-  }
-  return undefined;
-}
-
-export function readCustomInstruction(view: unknown): FormResult<string> {
-  const { block, action } = INPUTS.instruction;
-  return readState(view, block, (values, errors) => {
-    const instruction = textOf(values[block]?.[action]);
-    if (!instruction) errors[block] = "Write what should change.";
-    return instruction ?? "";
-  });
-}
-
-export interface EditValues {
-  /** Null keeps the current subject (the field was left empty). */
-  subject: string | null;
-  /** Null keeps the current body (left empty, e.g. because the body was too long to edit here). */
-  body: string | null;
-}
-
-export function readEditValues(view: unknown): FormResult<EditValues> {
-  return readState(view, INPUTS.subject.block, (values, errors) => {
-    const subject = values[INPUTS.subject.block]?.[INPUTS.subject.action];
-    const body = values[INPUTS.body.block]?.[INPUTS.body.action];
-    if (isBlank(subject)) errors[INPUTS.subject.block] = "The subject cannot be blank.";
-    if ((subject?.value?.length ?? 0) > SUBJECT_MAX) {
-      errors[INPUTS.subject.block] =
-        `Keep the subject under ${SUBJECT_MAX.toLocaleString("en-US")} characters.`;
-    }
-    if (isBlank(body)) errors[INPUTS.body.block] = "The body cannot be blank.";
-    return { subject: textOf(subject), body: textOf(body) };
-  });
-}
-
-// ---------------------------------------------------------------- private_metadata
-
-/** JSON for a view's private_metadata; throws when it would not fit (a bug, not a user error). */
-export function encodeMetadata(value: unknown): string {
-  const text = JSON.stringify(value);
-  if (text.length > L.privateMetadata) {
-    throw new RangeError(`private_metadata is ${text.length} characters, over ${L.privateMetadata}`);
-  }
-  return text;
-}
-
-/** The metadata if it parses and matches `schema`, else undefined: never trust it blindly. */
-export function decodeMetadata<T>(text: string | null | undefined, schema: z.ZodType<T>): T | undefined {
-  if (!text) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = schema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
 }

@@ -2,18 +2,19 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { Campaign, SequenceNode } from "../../../src/puffle/schemas.ts";
 import { INPUTS, VIEWS } from "../../../src/slack/ids.ts";
+import { helpMessage } from "../../../src/slack/render/help.ts";
 import {
-  customRefineModal,
-  decodeMetadata,
-  editModal,
-  encodeMetadata,
-  helpMessage,
-  type ModalBlock,
-  type ModalView,
-  pickerModal,
   readCustomInstruction,
   readEditValues,
   readPickerValues,
+} from "../../../src/slack/render/modal-forms.ts";
+import { decodeMetadata, encodeMetadata } from "../../../src/slack/render/modal-metadata.ts";
+import {
+  customRefineModal,
+  editModal,
+  type ModalBlock,
+  type ModalView,
+  pickerModal,
 } from "../../../src/slack/render/modals.ts";
 import { expectValidMessages, expectValidView } from "./fixtures.ts";
 
