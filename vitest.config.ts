@@ -9,5 +9,7 @@ export default defineConfig({
     pool: "forks",
     // One PostgreSQL server per run (TEST_POSTGRES_URL, or an embedded one): test/setup/postgres.ts.
     globalSetup: ["test/setup/postgres.ts"],
+    // A test that reaches any host but this machine fails, naming the host.
+    setupFiles: ["./test/setup/localhost-only.ts"],
   },
 });
