@@ -3,11 +3,13 @@ import { hostname } from "node:os";
 import type { RetryOptions } from "@slack/web-api";
 import { type Clock, systemClock } from "./clock.ts";
 import type { Config } from "./config.ts";
+import { createSealer } from "./crypto.ts";
+import { createPuffleAccounts, type PuffleAccounts } from "./drafting/accounts.ts";
 import { createDraftingService, type DraftingService } from "./drafting/drafting-service.ts";
 import { createTriggerRunSubscriber, createTriggerStreamReader } from "./drafting/realtime.ts";
 import type { Logger } from "./logger.ts";
 import { createHttpServer, type HttpServer } from "./ops/http-server.ts";
-import { createPuffleClient, type PuffleClient } from "./puffle/client.ts";
+import { createPuffleClient } from "./puffle/client.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
 import { createSlackOutput } from "./slack/output.ts";
 import { openStore, type Store } from "./store/index.ts";
@@ -19,7 +21,8 @@ import { openStore, type Store } from "./store/index.ts";
 export interface Bot {
   config: Config;
   store: Store;
-  puffle: PuffleClient;
+  /** The Puffle account of each workspace. */
+  accounts: PuffleAccounts;
   drafting: DraftingService;
   slack: SlackApp;
   http: HttpServer;
@@ -68,12 +71,21 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     if (!options.http) await http.close();
     throw error;
   }
-  const puffle = createPuffleClient({
-    baseUrl: config.puffle.apiUrl,
-    apiKey: config.puffle.apiKey ?? "",
-    logger: logger.child({ component: "puffle" }),
+  const sealer = config.encryption ? createSealer(config.encryption) : undefined;
+  const accounts = createPuffleAccounts({
+    workspaces: store,
+    sealer,
+    defaultKey: config.puffle.apiKey,
+    clientFor: (apiKey, keyId) =>
+      createPuffleClient({
+        baseUrl: config.puffle.apiUrl,
+        apiKey,
+        logger: logger.child({ component: "puffle", keyId }),
+        clock,
+        ...(options.puffleRetry ? { retry: options.puffleRetry } : {}),
+      }),
     clock,
-    ...(options.puffleRetry ? { retry: options.puffleRetry } : {}),
+    logger: logger.child({ component: "accounts" }),
   });
   const output = createSlackOutput({
     config,
@@ -84,7 +96,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   });
   const drafting = createDraftingService({
     store,
-    puffle,
+    accounts,
     clock,
     logger,
     emit: output.presenter.handle,
@@ -114,7 +126,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       ...(options.slackRetryConfig ? { retryConfig: options.slackRetryConfig } : {}),
     });
   } catch (error) {
-    await puffle.close();
+    await accounts.close();
     await store.close();
     if (!options.http) await http.close();
     throw error;
@@ -141,7 +153,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   return {
     config,
     store,
-    puffle,
+    accounts,
     drafting,
     slack,
     http,
@@ -167,7 +179,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
           .catch((error: unknown) => logger.warn({ err: (error as Error).message }, "slack.stop_failed"));
         await drafting.stop();
         await output.presenter.close();
-        await puffle.close();
+        await accounts.close();
         await store.close();
       })();
       return stopping;

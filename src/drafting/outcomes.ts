@@ -96,6 +96,8 @@ export type TurnOutcome =
    * `thread` is the thread that now holds them; `from` is where the message was written.
    */
   | (OutcomeBase & { type: "moved"; from: ThreadRecord })
+  /** The workspace has no Puffle account yet: the messages wait until an admin connects a key. */
+  | (OutcomeBase & { type: "needs_key" })
   /** Someone edited the draft by hand (no turn): a new card shows it. */
   | (OutcomeBase & { type: "edited"; draft: DraftView; requestedBy: Author[]; editId: string });
 

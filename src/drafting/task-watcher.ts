@@ -9,6 +9,8 @@ import { RealtimeBusyError, type RunRef, type RunSubscriber, type StreamReader }
 import { pickStreamKey, textOfChunk } from "./stream-chunks.ts";
 
 export interface WatchRequest {
+  /** The client of the Puffle account the session belongs to. */
+  puffle: PuffleClient;
   sessionId: string;
   /** "chat" or "examples": durations are learned per kind. */
   kind: string;
@@ -44,7 +46,6 @@ export interface TaskWatcher {
 }
 
 export interface TaskWatcherOptions {
-  puffle: PuffleClient;
   clock: Clock;
   logger: Logger;
   pollIntervalMs: number;
@@ -61,7 +62,7 @@ export interface TaskWatcherOptions {
 const MAX_CONSECUTIVE_READ_FAILURES = 5;
 
 export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
-  const { puffle, clock, logger } = options;
+  const { clock, logger } = options;
   const schedule = createPollSchedule({
     baseMs: options.pollIntervalMs,
     mode: options.pollMode ?? "learned",
@@ -196,7 +197,7 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
 
       async function readOnce(): Promise<Session | undefined> {
         try {
-          const session = await puffle.getSession(request.sessionId, { signal: stop.signal });
+          const session = await request.puffle.getSession(request.sessionId, { signal: stop.signal });
           failures = 0;
           return session;
         } catch (error) {

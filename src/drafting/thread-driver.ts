@@ -222,6 +222,7 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
     await announceQueued(thread, "session_busy");
     const now = clock.now();
     const result = await watcher.watch({
+      puffle,
       sessionId: thread.sessionId ?? "",
       kind: "busy",
       startedAt: now,
@@ -256,6 +257,7 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
     let result: Awaited<ReturnType<TaskWatcher["watch"]>>;
     try {
       result = await watcher.watch({
+        puffle,
         sessionId: thread.sessionId,
         kind: first.kind,
         run:
@@ -308,6 +310,7 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
     let result: Awaited<ReturnType<TaskWatcher["watch"]>>;
     try {
       result = await watcher.watch({
+        puffle,
         sessionId: thread.sessionId,
         kind: first.kind,
         startedAt: now,
@@ -371,7 +374,11 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
       requestedBy: authorsOf(batch),
     });
     await store.updateTurns(ids, { state: "done", timedOutAt: null }, fence);
-    await store.updateThread(thread.id, { messageCount, draftHash: hash }, fence);
+    await store.updateThread(
+      thread.id,
+      { messageCount, draftHash: hash, draftVersion: session.framework_version ?? thread.draftVersion },
+      fence,
+    );
     logger.info(
       { ...where(thread), sessionId: session.id, turnIds: ids, replies: replies.length },
       "turn.done",

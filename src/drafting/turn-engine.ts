@@ -1,9 +1,8 @@
 import { setMaxListeners } from "node:events";
 import { AbortedError, type Clock, linkSignals, type TimerHandle } from "../clock.ts";
 import type { Logger } from "../logger.ts";
-import type { PuffleClient } from "../puffle/client.ts";
+import type { PuffleAccounts } from "./accounts.ts";
 import { batchOf, takeBatch } from "./batches.ts";
-import type { CampaignContext } from "./campaign-context.ts";
 import type { HeldLease, LeaseKeeper } from "./leases.ts";
 import type { OutcomeSink } from "./outcomes.ts";
 import { type DraftStore, hasStep, LeaseLostError, type TurnKind, type TurnRecord } from "./store.ts";
@@ -23,9 +22,9 @@ import { driveThread, type ThreadDriver } from "./thread-driver.ts";
  */
 export interface TurnEngineOptions {
   store: DraftStore;
-  puffle: PuffleClient;
+  /** The Puffle account of each workspace. */
+  accounts: PuffleAccounts;
   watcher: TaskWatcher;
-  campaigns: CampaignContext;
   clock: Clock;
   logger: Logger;
   emit: OutcomeSink;
@@ -122,7 +121,27 @@ export function createTurnEngine(options: TurnEngineOptions) {
   async function runLoop(threadId: number, lease: HeldLease): Promise<void> {
     const linked = linkSignals(shutdown.signal, lease.signal);
     try {
-      const driver = driveThread({ ...options, timeoutFor, wake }, lease, linked.signal);
+      const first = await store.getThreadById(threadId);
+      if (!first || first.endedAt !== null) return;
+      const account = await options.accounts.forTeam(first.teamId);
+      if (!account) {
+        // No Puffle key for this workspace yet: the messages wait (connecting a key wakes the thread).
+        const waiting = await store.listTurns(threadId, ["pending"]);
+        if (waiting.length > 0)
+          await options.emit({
+            type: "needs_key",
+            thread: first,
+            turnIds: waiting.map((t) => t.id),
+            kind: "chat",
+            fence: lease,
+          });
+        return;
+      }
+      const driver = driveThread(
+        { ...options, puffle: account.puffle, campaigns: account.campaigns, timeoutFor, wake },
+        lease,
+        linked.signal,
+      );
       drivers.set(threadId, driver);
       let announced = false;
       for (;;) {
@@ -131,7 +150,7 @@ export function createTurnEngine(options: TurnEngineOptions) {
         dirty.delete(threadId);
         const thread = await store.getThreadById(threadId);
         // A thread without a step waits until someone picks one (chooseStep wakes it again).
-        if (!thread || !hasStep(thread)) return;
+        if (!thread || !hasStep(thread) || thread.endedAt !== null) return;
         const open = await store.listTurns(threadId, ["pending", "sending", "dispatched"]);
         if (open.length === 0) return;
         if (!thread.sessionId) {

@@ -11,6 +11,7 @@ import type { SlackMessage } from "./render/blocks.ts";
 import { renderDraftCard, renderExamplesCard, renderSupersededCard } from "./render/draft-card.ts";
 import {
   renderAnsweredBelow,
+  renderNeedsKey,
   renderFailure,
   renderMoved,
   renderReply,
@@ -437,6 +438,12 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
           return enqueue(id, "timed_out", () => onTimedOut(outcome));
         case "moved":
           return enqueue(outcome.from.id, "moved", () => onMoved(outcome));
+        case "needs_key":
+          return enqueue(id, "needs_key", async () => {
+            outcome.fence.assertHeld();
+            // Said once per thread, however many messages wait.
+            await poster.post(`needkey:${id}`, targetOf(outcome.thread), renderNeedsKey());
+          });
         case "edited":
           return enqueue(id, "edited", () =>
             postCard(

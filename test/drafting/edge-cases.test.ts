@@ -13,6 +13,7 @@ import {
   type DraftingHarness,
   type DraftingInstance,
   dana,
+  emulatorAccounts,
   lee,
   newThreadRef,
   startDraftingHarness,
@@ -191,7 +192,7 @@ async function startCore(clock: Clock) {
   const outcomes: TurnOutcome[] = [];
   const service = createDraftingService({
     store,
-    puffle,
+    accounts: emulatorAccounts(store, harness.emulator, logger, clock),
     clock,
     logger,
     emit: (outcome) => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DraftStore } from "../../src/drafting/store.ts";
+import type { Store } from "../../src/store/index.ts";
 import {
   DRAFT_STEP,
   type DraftingHarness,
@@ -25,7 +25,7 @@ afterAll(async () => {
 /** A store whose lease calls fail from the moment `cut` is set: the replica is cut off from it. */
 function cutOff(state: { cut: boolean }) {
   const down = () => Promise.reject(new Error("database unreachable"));
-  return (store: DraftStore): DraftStore => ({
+  return (store: Store): Store => ({
     ...store,
     renewLeases: (leases, now, ttl) => (state.cut ? down() : store.renewLeases(leases, now, ttl)),
     acquireLease: (threadId, owner, now, ttl) =>

@@ -226,9 +226,9 @@ describe("drafting use cases", () => {
   });
 
   it("the picker lists draft campaigns first and the email and AI steps of a campaign", async () => {
-    const campaigns = await bot.service.listCampaigns();
+    const campaigns = await bot.service.listCampaigns("T0TEAM");
     expect(campaigns[0]?.status).toBe("draft");
-    const steps = await bot.service.listSteps(SEED.draftCampaign.id);
+    const steps = await bot.service.listSteps("T0TEAM", SEED.draftCampaign.id);
     expect(steps.map((s) => s.label)).toEqual(["Step 1 · Email", "Step 2 · AI email", "Step 3 · Email"]);
   });
 });

@@ -3,14 +3,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SEED } from "../../emulator/seed.ts";
 import type { Emulator, EmulatorOptions } from "../../emulator/server.ts";
-import { systemClock } from "../../src/clock.ts";
+import { type Clock, systemClock } from "../../src/clock.ts";
+import { createPuffleAccounts, type PuffleAccounts } from "../../src/drafting/accounts.ts";
 import { createDraftingService, type DraftingService } from "../../src/drafting/drafting-service.ts";
 import type { TurnOutcome } from "../../src/drafting/outcomes.ts";
 import { createDurationModel } from "../../src/drafting/poll-schedule.ts";
 import { createTriggerRunSubscriber } from "../../src/drafting/realtime.ts";
 import type { DraftStore, ThreadRef } from "../../src/drafting/store.ts";
+import type { WorkspaceStore } from "../../src/drafting/workspaces.ts";
 import { createSilentLogger, type Logger } from "../../src/logger.ts";
 import { createPuffleClient, type PuffleClient } from "../../src/puffle/client.ts";
+import type { Store } from "../../src/store/index.ts";
 import { createSqliteStore } from "../../src/store/sqlite/store.ts";
 import { eventually, startPuffle } from "./puffle.ts";
 
@@ -23,7 +26,7 @@ export interface InstanceOptions {
   leaseTtlMs?: number;
   logger?: Logger;
   /** Puts a store that can fail (as a database out of reach would) between the service and the store. */
-  wrapStore?: (store: DraftStore) => DraftStore;
+  wrapStore?: (store: Store) => Store;
 }
 
 /** One bot process's drafting core: its own client, store handle and outcome log. */
@@ -60,6 +63,34 @@ export function newThreadRef(channelId = "C0DRAFT"): ThreadRef {
   return { teamId: "T0TEAM", channelId, threadTs: `1767000000.${String(threadCounter).padStart(6, "0")}` };
 }
 
+/**
+ * Puffle accounts as a deployment with PUFFLE_API_KEY = the emulator's key has them (a workspace may
+ * still connect a key of its own).
+ */
+export function emulatorAccounts(
+  store: WorkspaceStore,
+  emulator: Emulator,
+  logger: Logger,
+  clock: Clock = systemClock,
+): PuffleAccounts {
+  return createPuffleAccounts({
+    workspaces: store,
+    defaultKey: emulator.apiKey,
+    clientFor: (apiKey) =>
+      createPuffleClient({
+        baseUrl: emulator.url,
+        apiKey,
+        logger,
+        clock,
+        retry: { baseDelayMs: 10, maxDelayMs: 50 },
+        readTimeoutMs: 3000,
+        dispatchTimeoutMs: 3000,
+      }),
+    clock,
+    logger,
+  });
+}
+
 export const dana = { id: "U0DANA", name: "Dana" };
 export const lee = { id: "U0LEE", name: "Lee" };
 
@@ -90,9 +121,10 @@ export async function startDraftingHarness(emulatorOptions: EmulatorOptions = {}
       });
       const outcomes: TurnOutcome[] = [];
       instanceCounter++;
+      const serviceStore = options.wrapStore ? options.wrapStore(store) : store;
       const service = createDraftingService({
-        store: options.wrapStore ? options.wrapStore(store) : store,
-        puffle,
+        store: serviceStore,
+        accounts: emulatorAccounts(serviceStore, emulator, logger),
         clock: systemClock,
         logger,
         emit: (outcome) => {

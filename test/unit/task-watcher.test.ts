@@ -38,7 +38,6 @@ function startWatch(options: {
   const clock = new ManualClock();
   const { state, client } = stubPuffle(clock);
   const watcher = createTaskWatcher({
-    puffle: client,
     clock,
     logger: createSilentLogger(),
     pollIntervalMs: options.pollIntervalMs ?? 2000,
@@ -49,6 +48,7 @@ function startWatch(options: {
     let result: { type: string; detectedBy?: string } | string | undefined;
     void watcher
       .watch({
+        puffle: client,
         sessionId: "s1",
         kind: "chat",
         ...(options.subscriber ? { run: { runId: "run_1", publicAccessToken: "tok" } } : {}),

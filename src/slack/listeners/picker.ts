@@ -1,5 +1,6 @@
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
+import { NoPuffleKeyError } from "../../drafting/drafting-service.ts";
 import { isPuffleError } from "../../puffle/errors.ts";
 import { decodeMetadata, encodeMetadata } from "../render/modal-metadata.ts";
 import { type ModalView, pickerModal } from "../render/modals.ts";
@@ -69,7 +70,7 @@ export async function pickerView(
 ): Promise<ModalView> {
   const title = TITLES[input.metadata.mode];
   try {
-    const campaigns = await deps.drafting.listCampaigns();
+    const campaigns = await deps.drafting.listCampaigns(input.metadata.teamId);
     const current =
       input.metadata.mode === "settings" && !input.selectedCampaignId
         ? await deps.drafting.channelChoice(input.metadata.teamId, input.metadata.channelId)
@@ -78,7 +79,7 @@ export async function pickerView(
       input.selectedCampaignId ??
       current?.campaignId ??
       (campaigns.length === 1 ? campaigns[0]?.id : undefined);
-    const steps = selectedCampaignId ? await deps.drafting.listSteps(selectedCampaignId) : [];
+    const steps = selectedCampaignId ? await deps.drafting.listSteps(input.metadata.teamId, selectedCampaignId) : [];
     return pickerModal({
       campaigns,
       steps,
@@ -97,9 +98,11 @@ export async function pickerView(
       "picker.campaigns_unavailable",
     );
     const why =
-      isPuffleError(error) && error.code === "unauthorized"
-        ? "Puffle did not accept the bot's API key. An admin needs to check PUFFLE_API_KEY."
-        : "Puffle could not list the campaigns just now. Close this and try again in a minute.";
+      error instanceof NoPuffleKeyError
+        ? "This workspace has not connected a Puffle account yet. An admin can connect one in the app's Home tab."
+        : isPuffleError(error) && error.code === "unauthorized"
+          ? "Puffle did not accept the workspace's API key. An admin needs to check it (the app's Home tab, or PUFFLE_API_KEY)."
+          : "Puffle could not list the campaigns just now. Close this and try again in a minute.";
     return noticeModal(title, why);
   }
 }

@@ -53,7 +53,7 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
     // The step must really be one of this campaign's draftable steps (the form is untrusted). The
     // campaign is normally cached from opening the picker; if Puffle is slow, the modal closes
     // first (Slack wants an answer within 3 s) and the check finishes afterwards.
-    const check = deps.drafting.listSteps(choice.campaignId).then(
+    const check = deps.drafting.listSteps(metadata.teamId, choice.campaignId).then(
       (steps) => steps.find((s) => s.node.id === choice.nodeId) ?? null,
       () => undefined,
     );
@@ -89,7 +89,7 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
     });
     switch (metadata.mode) {
       case "settings": {
-        const described = await deps.drafting.describeStep(choice);
+        const described = await deps.drafting.describeStep(metadata.teamId, choice);
         const what = described
           ? `*${escapeMrkdwn(described.campaignName)}* · ${escapeMrkdwn(described.stepLabel)}`
           : step.label;
@@ -231,7 +231,7 @@ async function announceStep(
     step: StepChoice;
   },
 ): Promise<void> {
-  const described = await deps.drafting.describeStep(input.step);
+  const described = await deps.drafting.describeStep(input.teamId, input.step);
   const message = renderStepChosen({
     campaignName: described?.campaignName ?? "the chosen campaign",
     stepLabel: described?.stepLabel ?? "the chosen step",

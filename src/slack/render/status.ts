@@ -56,6 +56,15 @@ export function renderReply(replies: string[]): SlackMessage[] {
   );
 }
 
+/** A thread in a workspace with no Puffle account yet: said once; the message waits. */
+export function renderNeedsKey(): SlackMessage {
+  const text =
+    "This workspace has not connected a Puffle account yet, so I cannot draft. " +
+    "An admin needs to connect Puffle in the app's Home tab (workspace admins and owners, or whoever installed the app, can). " +
+    "Your message is kept and goes to Puffle as soon as they do.";
+  return { text, blocks: sectionsFor(`:key: ${text}`) };
+}
+
 /** A status message whose turn's reply streamed in below it. */
 export function renderAnsweredBelow(): SlackMessage {
   const text = "Puffle's reply is below.";
