@@ -6,6 +6,7 @@ import { migrate } from "./migrations.ts";
 import { createPool, openingError, type StoreLogger, scrub, silentLogger } from "./pool.ts";
 import { postgresSlackMessages } from "./slack-messages.ts";
 import { createWakeChannel } from "./wakeups.ts";
+import { postgresWorkspaceRecords } from "./workspace-records.ts";
 
 /**
  * The shared store: one PostgreSQL database for any number of replicas, migrated on open (safely
@@ -60,6 +61,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...records,
     ...postgresLeases(pool),
     ...postgresSlackMessages(pool),
+    ...postgresWorkspaceRecords(pool),
     wake: (threadId) => wakeups.wake(threadId),
     onWake: (listener) => wakeups.onWake(listener),
     listening: () => wakeups.listening(),
