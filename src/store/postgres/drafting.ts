@@ -210,6 +210,20 @@ export function postgresDraftRecords(pool: pg.Pool): DraftRecords & {
     },
     listThreadsWithOpenTurns: async () =>
       (await run<ThreadRecord>(pool, QUERIES.threadsWithOpenTurns, [])).rows,
+    threadsWithOpenTurnsOfTeam: async (teamId) =>
+      (await run<{ id: number }>(pool, QUERIES.openThreadsOfTeam, [teamId])).rows.map((row) => row.id),
+    threadsStartedBy: async (teamId, userId, limit) =>
+      (await run<ThreadRecord>(pool, QUERIES.threadsStartedBy, [teamId, userId, limit])).rows,
+    endThreadsOfTeam: (teamId, reason, now) =>
+      transaction<number[]>(pool, async (client) => {
+        const ids = (await run<{ id: number }>(client, QUERIES.lockTeamThreads, [teamId])).rows.map(
+          (row) => row.id,
+        );
+        if (ids.length === 0) return [];
+        await run(client, QUERIES.endThreads, [ids, now, reason]);
+        await run(client, QUERIES.failOpenTurns, [ids, now, reason]);
+        return ids;
+      }),
 
     insertThreads: async (threads, now) => {
       await transaction<void>(pool, async (client) => {

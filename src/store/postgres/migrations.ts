@@ -121,6 +121,68 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "workspaces: Puffle keys and defaults, OAuth installations and states, Home viewers; the request budget",
+    up: `
+      -- A thread of an uninstalled workspace ends; one saved to its campaign says so; its last version.
+      ALTER TABLE threads
+        ADD COLUMN ended_at BIGINT,
+        ADD COLUMN ended_reason TEXT,
+        ADD COLUMN saved_at BIGINT,
+        ADD COLUMN draft_version INTEGER;
+      -- A user's recent threads (the App Home).
+      CREATE INDEX threads_started_by ON threads (team_id, started_by, created_at);
+
+      CREATE TABLE workspaces (
+        team_id TEXT PRIMARY KEY,
+        puffle_key_enc TEXT,
+        puffle_key_last4 TEXT,
+        puffle_key_set_by TEXT,
+        puffle_key_set_at BIGINT,
+        default_campaign_id TEXT,
+        default_node_id TEXT,
+        default_set_by TEXT,
+        default_set_at BIGINT
+      );
+
+      -- One row per install ("T:<team>" or "E:<enterprise>"); refresh_owner holds the token refresh lock.
+      CREATE TABLE installations (
+        install_key TEXT PRIMARY KEY,
+        team_id TEXT,
+        enterprise_id TEXT,
+        is_enterprise_install BOOLEAN NOT NULL DEFAULT false,
+        record_enc TEXT NOT NULL,
+        bot_user_id TEXT,
+        installer_user_id TEXT,
+        token_expires_at BIGINT,
+        installed_at BIGINT NOT NULL,
+        updated_at BIGINT NOT NULL,
+        refresh_owner TEXT,
+        refresh_until BIGINT NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE oauth_states (
+        state TEXT PRIMARY KEY,
+        payload TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE home_viewers (
+        team_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        opened_at BIGINT NOT NULL,
+        PRIMARY KEY (team_id, user_id)
+      );
+
+      -- One row per Puffle key (by a hash): the earliest time of its next request, shared by replicas.
+      CREATE TABLE puffle_budget (
+        key_id TEXT PRIMARY KEY,
+        next_slot_at BIGINT NOT NULL,
+        paused_until BIGINT NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

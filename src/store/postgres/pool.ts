@@ -13,6 +13,25 @@ export interface StoreLogger {
 
 export const silentLogger: StoreLogger = { warn() {}, info() {} };
 
+/**
+ * The default when the caller gives no logger: trouble must not vanish in production, so each event
+ * is one JSON line on stderr, in the shape of the bot's own log lines. Fields never hold the URL
+ * (the store scrubs error texts before logging them).
+ */
+export const stderrLogger: StoreLogger = {
+  warn: (fields, message) => writeLine("warn", fields, message),
+  info: (fields, message) => writeLine("info", fields, message),
+};
+
+function writeLine(level: string, fields: Record<string, unknown>, message: string): void {
+  const line = { level, time: new Date().toISOString(), component: "store", ...fields, msg: message };
+  try {
+    process.stderr.write(`${JSON.stringify(line)}\n`);
+  } catch {
+    // stderr closed: nowhere left to report to.
+  }
+}
+
 /** BIGINT (ids, clock times in ms) as a JS number: every value the store keeps is a safe integer. */
 const TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: "text" | "binary") =>

@@ -134,6 +134,35 @@ export const QUERIES = {
     name: "threads_with_open_turns",
     text: `SELECT ${THREAD_FIELDS} FROM threads WHERE id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ORDER BY id`,
   },
+  openThreadsOfTeam: {
+    name: "open_threads_of_team",
+    text: `SELECT id FROM threads WHERE team_id = $1 AND id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ORDER BY id`,
+  },
+  threadsStartedBy: {
+    name: "threads_started_by",
+    text:
+      `SELECT ${THREAD_FIELDS} FROM threads WHERE team_id = $1 AND started_by = $2 ` +
+      "ORDER BY created_at DESC, id DESC LIMIT $3",
+  },
+  // FOR UPDATE (not the weaker lock an UPDATE takes) also waits for turns being added to these threads,
+  // whose foreign key check holds a KEY SHARE lock: the turns failed next include every committed one.
+  lockTeamThreads: {
+    name: "lock_team_threads",
+    text: "SELECT id FROM threads WHERE team_id = $1 AND ended_at IS NULL ORDER BY id FOR UPDATE",
+  },
+  // A new token voids the lease: its holder's next fenced write fails.
+  endThreads: {
+    name: "end_threads",
+    text:
+      "UPDATE threads SET ended_at = $2, ended_reason = $3, lease_owner = NULL, lease_expires_at = 0, " +
+      "lease_token = lease_token + 1 WHERE id = ANY($1::bigint[])",
+  },
+  failOpenTurns: {
+    name: "fail_open_turns",
+    text:
+      "UPDATE turns SET state = 'failed', failure_code = $3, finished_at = $2 " +
+      `WHERE thread_id = ANY($1::bigint[]) AND (${OPEN_TURN})`,
+  },
 
   fence: {
     name: "fence",

@@ -3,9 +3,10 @@ import type { Store } from "../index.ts";
 import { postgresDraftRecords } from "./drafting.ts";
 import { postgresLeases } from "./leases.ts";
 import { migrate } from "./migrations.ts";
-import { createPool, openingError, type StoreLogger, scrub, silentLogger } from "./pool.ts";
+import { createPool, openingError, type StoreLogger, scrub, stderrLogger } from "./pool.ts";
 import { postgresSlackMessages } from "./slack-messages.ts";
 import { createWakeChannel } from "./wakeups.ts";
+import { postgresWorkspaceRecords } from "./workspace-records.ts";
 
 /**
  * The shared store: one PostgreSQL database for any number of replicas, migrated on open (safely
@@ -22,7 +23,10 @@ export interface PostgresStoreOptions {
   url: string;
   /** Connections in the pool (default 10); the wake-up listener has one more of its own. */
   poolSize?: number;
-  /** Where connection trouble is reported; nothing by default. */
+  /**
+   * Where connection trouble is reported (a dropped connection, the wake-up listener lost and
+   * restored). Without one (openStore passes none), one JSON line per event goes to stderr.
+   */
   logger?: StoreLogger;
   /**
    * The wake-up connection: pauses between attempts to reopen it when it dropped (default 100 ms,
@@ -35,7 +39,7 @@ export const DEFAULT_POOL_SIZE = 10;
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const { url } = options;
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? stderrLogger;
   const pool = createPool(url, options.poolSize ?? DEFAULT_POOL_SIZE);
   // An idle pooled connection that drops is replaced on next use; without a handler it would crash us.
   pool.on("error", (error) => logger.warn({ err: scrub(error.message, url) }, "store.connection_lost"));
@@ -60,6 +64,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ...records,
     ...postgresLeases(pool),
     ...postgresSlackMessages(pool),
+    ...postgresWorkspaceRecords(pool),
     wake: (threadId) => wakeups.wake(threadId),
     onWake: (listener) => wakeups.onWake(listener),
     listening: () => wakeups.listening(),
