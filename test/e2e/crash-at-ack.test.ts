@@ -7,6 +7,7 @@ import { type Emulator, startEmulator } from "../../emulator/server.ts";
 import { type BotProcess, spawnBot } from "../support/bot-process.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { DANA, fakesEnv, SIGNING_SECRET } from "../support/harness.ts";
+import { freshPostgresDatabase } from "../support/postgres.ts";
 import { appMentionEvent, createSlackRequester, messageEvent } from "../support/slack-requests.ts";
 
 /**
@@ -40,20 +41,28 @@ function sentToPuffle(): string[] {
 const occurrences = (haystack: string[], needle: string) =>
   haystack.reduce((count, text) => count + text.split(needle).length - 1, 0);
 
-describe("a message acknowledged is a message recorded", () => {
+const stores: [string, () => Promise<string>][] = [
+  ["SQLite", async () => `sqlite:${join(mkdtempSync(join(tmpdir(), "crash-ack-")), "drafter.db")}`],
+  // A networked store: recording takes a real round trip, so an answer sent before it would show.
+  ["PostgreSQL", async () => (await freshPostgresDatabase()).url],
+];
+
+describe.each(stores)("a message acknowledged is a message recorded (%s)", (kind, databaseUrl) => {
   it("SIGKILL the moment Slack gets its answer, restart: every message reaches Puffle once", async () => {
     const env = {
       ...fakesEnv(slack, emulator),
-      DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), "crash-ack-")), "drafter.db")}`,
+      DATABASE_URL: await databaseUrl(),
       TRIGGER_API_URL: "off",
       POLL_INTERVAL_MS: "100",
       LOG_LEVEL: "info",
+      // On PostgreSQL a killed process's leases lapse before another takes its threads: keep it short.
+      LEASE_TTL_MS: "3000",
     };
-    const channel = "C0CRASH";
+    const channel = `C0CRASH${kind.toUpperCase()}`;
     const texts = [
-      "intro email for CFOs, crash one",
-      "make it warmer, crash two",
-      "mention pricing, crash three",
+      `intro email for CFOs, crash one (${kind})`,
+      `make it warmer, crash two (${kind})`,
+      `mention pricing, crash three (${kind})`,
     ];
     let threadTs = "";
     for (const [index, text] of texts.entries()) {
@@ -96,7 +105,10 @@ describe("a message acknowledged is a message recorded", () => {
       },
     );
     for (const text of texts) expect(occurrences(sentToPuffle(), text)).toBe(1);
-    expect(last.lines().some((line) => line.msg === "turns.resumed")).toBe(true);
+    // The restarted bot drove the thread: at start (SQLite), or once the killed process's lease lapsed.
+    expect(
+      last.lines().some((line) => /^turn\.(dispatched|dispatch_confirmed|done)$/.test(String(line.msg))),
+    ).toBe(true);
     await last.kill("SIGTERM");
   }, 90_000);
 });
