@@ -11,9 +11,9 @@ import type { SlackMessage } from "./render/blocks.ts";
 import { renderDraftCard, renderExamplesCard, renderSupersededCard } from "./render/draft-card.ts";
 import {
   renderAnsweredBelow,
-  renderNeedsKey,
   renderFailure,
   renderMoved,
+  renderNeedsKey,
   renderReply,
   renderStatusMessage,
   renderTimedOut,
@@ -60,6 +60,11 @@ export interface ThreadPresenterOptions {
   statusDeferMs?: number;
   /** A stream that failed and fell back to the status message (for the metrics). */
   onStreamFallback?: (reason: string) => void;
+  /**
+   * Something a person sees of the thread changed (a turn started, finished or failed, a new card):
+   * e.g. the App Home of whoever started it shows it differently now. Called after it was shown.
+   */
+  onThreadChanged?: (thread: ThreadRecord) => void;
 }
 
 /** The message a batch's reply streams into. */
@@ -400,61 +405,80 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     );
   }
 
+  /** Shows one outcome, in the thread's order. Results resolve once shown; status changes at once. */
+  function show(outcome: TurnOutcome): Promise<void> {
+    const id = outcome.thread.id;
+    switch (outcome.type) {
+      case "queued":
+        void enqueue(id, "queued", () => onQueued(outcome));
+        return Promise.resolve();
+      case "dispatched":
+        void enqueue(id, "dispatched", () => onDispatched(outcome));
+        return Promise.resolve();
+      case "progress": {
+        // Run status changes are not worth a Slack call each; the indicator already says "drafting".
+        // But a run that runs without a stream will not stream: its status message need not wait.
+        const batch = streamKey(outcome.thread, outcome.turnIds);
+        const timer = deferred.get(batch);
+        if (timer !== undefined && outcome.runStatus !== "QUEUED" && outcome.streams.length === 0) {
+          clock.clearTimeout(timer);
+          deferred.delete(batch);
+          postDeferred.get(batch)?.();
+        }
+        return Promise.resolve();
+      }
+      case "text":
+        void enqueue(id, "text", async () => {
+          const key = streamKey(outcome.thread, outcome.turnIds);
+          await writer.text(outcome.thread, key, outcome.recipient, outcome.delta, outcome.fence);
+          // Slack clears the indicator with the stream's first append: stop refreshing it.
+          if (await writer.active(key)) await indicators.stop(outcome.thread, true, outcome.fence);
+        });
+        return Promise.resolve();
+      case "result":
+        return enqueue(id, "result", () => onResult(outcome));
+      case "failed":
+        return enqueue(id, "failed", () => onFailed(outcome));
+      case "timed_out":
+        return enqueue(id, "timed_out", () => onTimedOut(outcome));
+      case "moved":
+        return enqueue(outcome.from.id, "moved", () => onMoved(outcome));
+      case "needs_key":
+        return enqueue(id, "needs_key", async () => {
+          outcome.fence.assertHeld();
+          // Said once per thread, however many messages wait.
+          await poster.post(`needkey:${id}`, targetOf(outcome.thread), renderNeedsKey());
+        });
+      case "edited":
+        return enqueue(id, "edited", () =>
+          postCard(
+            outcome.thread,
+            outcome.fence,
+            `edit:${outcome.editId}`,
+            outcome.draft,
+            outcome.requestedBy,
+          ),
+        );
+    }
+  }
+
+  const CHANGES: ReadonlySet<TurnOutcome["type"]> = new Set([
+    "dispatched",
+    "result",
+    "failed",
+    "timed_out",
+    "edited",
+    "needs_key",
+  ]);
+
   return {
     handle(outcome) {
-      const id = outcome.thread.id;
-      switch (outcome.type) {
-        case "queued":
-          void enqueue(id, "queued", () => onQueued(outcome));
-          return Promise.resolve();
-        case "dispatched":
-          void enqueue(id, "dispatched", () => onDispatched(outcome));
-          return Promise.resolve();
-        case "progress": {
-          // Run status changes are not worth a Slack call each; the indicator already says "drafting".
-          // But a run that runs without a stream will not stream: its status message need not wait.
-          const batch = streamKey(outcome.thread, outcome.turnIds);
-          const timer = deferred.get(batch);
-          if (timer !== undefined && outcome.runStatus !== "QUEUED" && outcome.streams.length === 0) {
-            clock.clearTimeout(timer);
-            deferred.delete(batch);
-            postDeferred.get(batch)?.();
-          }
-          return Promise.resolve();
-        }
-        case "text":
-          void enqueue(id, "text", async () => {
-            const key = streamKey(outcome.thread, outcome.turnIds);
-            await writer.text(outcome.thread, key, outcome.recipient, outcome.delta, outcome.fence);
-            // Slack clears the indicator with the stream's first append: stop refreshing it.
-            if (await writer.active(key)) await indicators.stop(outcome.thread, true, outcome.fence);
-          });
-          return Promise.resolve();
-        case "result":
-          return enqueue(id, "result", () => onResult(outcome));
-        case "failed":
-          return enqueue(id, "failed", () => onFailed(outcome));
-        case "timed_out":
-          return enqueue(id, "timed_out", () => onTimedOut(outcome));
-        case "moved":
-          return enqueue(outcome.from.id, "moved", () => onMoved(outcome));
-        case "needs_key":
-          return enqueue(id, "needs_key", async () => {
-            outcome.fence.assertHeld();
-            // Said once per thread, however many messages wait.
-            await poster.post(`needkey:${id}`, targetOf(outcome.thread), renderNeedsKey());
-          });
-        case "edited":
-          return enqueue(id, "edited", () =>
-            postCard(
-              outcome.thread,
-              outcome.fence,
-              `edit:${outcome.editId}`,
-              outcome.draft,
-              outcome.requestedBy,
-            ),
-          );
+      const shown = show(outcome);
+      if (options.onThreadChanged && CHANGES.has(outcome.type)) {
+        const changed = options.onThreadChanged;
+        void shown.then(() => changed(outcome.thread));
       }
+      return shown;
     },
     async close() {
       indicators.close();
