@@ -9,6 +9,7 @@ import { createDraftingService, type DraftingService } from "./drafting/drafting
 import { createTriggerRunSubscriber, createTriggerStreamReader } from "./drafting/realtime.ts";
 import type { Logger } from "./logger.ts";
 import { createHttpServer, type HttpServer } from "./ops/http-server.ts";
+import { createMetrics } from "./ops/metrics.ts";
 import { createPuffleClient } from "./puffle/client.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
 import { createSlackOutput } from "./slack/output.ts";
@@ -71,6 +72,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     if (!options.http) await http.close();
     throw error;
   }
+  const metrics = config.metrics ? createMetrics() : undefined;
   const sealer = config.encryption ? createSealer(config.encryption) : undefined;
   const accounts = createPuffleAccounts({
     workspaces: store,
@@ -82,6 +84,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
         apiKey,
         logger: logger.child({ component: "puffle", keyId }),
         clock,
+        ...(metrics ? { onResponse: metrics.puffleRequest } : {}),
         ...(options.puffleRetry ? { retry: options.puffleRetry } : {}),
       }),
     clock,
@@ -93,6 +96,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     clock,
     messages: store,
     minEditIntervalMs: options.minEditIntervalMs,
+    telemetry: metrics,
   });
   const drafting = createDraftingService({
     store,
@@ -113,7 +117,19 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     pollMode: options.pollMode ?? "learned",
     replicaId,
     leaseTtlMs: config.leaseTtlMs,
+    ...(metrics ? { telemetry: metrics } : {}),
   });
+  if (metrics) {
+    metrics.watch({
+      queuedTurns: () => store.countPendingTurns(),
+      activeThreads: () => drafting.activeThreads(),
+    });
+    http.route("GET", "/metrics", async (_req, res) => {
+      const body = await metrics.render();
+      res.writeHead(200, { "content-type": metrics.contentType });
+      res.end(body);
+    });
+  }
   let slack: SlackApp;
   try {
     slack = await createSlackApp({

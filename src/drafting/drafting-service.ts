@@ -12,6 +12,7 @@ import { createStepCatalog, type StepCatalog } from "./service/steps.ts";
 import { createWorkspaceAdmin, type WorkspaceAdmin } from "./service/workspaces.ts";
 import type { DraftStore } from "./store.ts";
 import { createTaskWatcher } from "./task-watcher.ts";
+import { type DraftingTelemetry, NO_DRAFTING_TELEMETRY } from "./telemetry.ts";
 import { createTurnEngine } from "./turn-engine.ts";
 import type { WorkspaceStore } from "./workspaces.ts";
 
@@ -52,8 +53,8 @@ export interface DraftingServiceOptions {
   leaseTtlMs: number;
   /** How often to look for threads no replica drives; default min(2 s, a third of the lease). */
   sweepMs?: number;
-  /** A thread taken over from a replica that stopped (for the metrics). */
-  onTakeover?: (threadId: number) => void;
+  /** Counts and durations for the operators' metrics. */
+  telemetry?: DraftingTelemetry;
 }
 
 export interface DraftingLifecycle {
@@ -66,12 +67,15 @@ export interface DraftingLifecycle {
   /** Resolves when no loop runs here (tests). */
   idle(): Promise<void>;
   busy(): boolean;
+  /** Threads this replica drives now. */
+  activeThreads(): number;
 }
 
 export type DraftingService = DraftIntake & DraftActions & StepCatalog & WorkspaceAdmin & DraftingLifecycle;
 
 export function createDraftingService(options: DraftingServiceOptions): DraftingService {
   const { store, clock } = options;
+  const telemetry = options.telemetry ?? NO_DRAFTING_TELEMETRY;
   const watcher = createTaskWatcher({
     clock,
     logger: options.logger.child({ component: "watcher" }),
@@ -80,6 +84,7 @@ export function createDraftingService(options: DraftingServiceOptions): Drafting
     streams: options.streams,
     durations: options.durations ?? createDurationModel(),
     pollMode: options.pollMode ?? "learned",
+    onCompletion: (detectedBy) => telemetry.taskCompleted(detectedBy),
   });
   const leases = createLeaseKeeper({
     store,
@@ -87,7 +92,7 @@ export function createDraftingService(options: DraftingServiceOptions): Drafting
     ttlMs: options.leaseTtlMs,
     clock,
     logger: options.logger.child({ component: "leases" }),
-    ...(options.onTakeover ? { onTakeover: options.onTakeover } : {}),
+    onTakeover: () => telemetry.leaseTakenOver(),
   });
   const engine = createTurnEngine({
     store,
@@ -101,6 +106,7 @@ export function createDraftingService(options: DraftingServiceOptions): Drafting
     examplesTimeoutMs: options.examplesTimeoutMs ?? options.turnTimeoutMs * 2,
     sweepMs: options.sweepMs ?? Math.min(2000, Math.max(100, Math.round(options.leaseTtlMs / 3))),
     streaming: Boolean(options.subscriber && options.streams),
+    telemetry,
   });
   const ctx: ServiceContext = {
     store,
@@ -123,5 +129,6 @@ export function createDraftingService(options: DraftingServiceOptions): Drafting
     stop: engine.stop,
     idle: engine.idle,
     busy: engine.busy,
+    activeThreads: engine.activeThreads,
   };
 }

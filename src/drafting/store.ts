@@ -245,6 +245,8 @@ export interface DraftStore {
   releaseLeases(leases: readonly LeaseRef[]): Promise<void>;
   /** Threads with open turns whose lease is free or lapsed: work no replica drives. */
   threadsWithoutDriver(now: number, limit: number): Promise<number[]>;
+  /** Messages waiting to be sent, across all threads (the metrics' queued turns). */
+  countPendingTurns(): Promise<number>;
   /** Tells every replica (this one too) that a thread has new work. */
   wake(threadId: number): Promise<void>;
   /** Calls `listener` for every wake-up, from any replica; returns a function that stops listening. */

@@ -56,6 +56,8 @@ export interface TaskWatcherOptions {
   durations?: DurationModel;
   /** "fixed" is the plain 2-second baseline the benchmark measures against. */
   pollMode?: "learned" | "fixed";
+  /** A finished task, and how it was noticed first (for the metrics). */
+  onCompletion?: (detectedBy: "poll" | "realtime") => void;
 }
 
 /** Reads that fail this many times in a row (after the client's own retries) end the watch. */
@@ -176,6 +178,7 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
         // By polling we only know it ended between the last busy read and this one.
         const estimate = detectedBy === "realtime" ? end : (end + lastBusyReadAt) / 2;
         durations.record(request.kind, estimate - request.startedAt);
+        options.onCompletion?.(detectedBy);
         log.debug({ detectedBy, polls, ms: end - request.startedAt }, "watch.idle");
         return { type: "idle", session, detectedBy };
       }

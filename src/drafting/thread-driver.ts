@@ -12,6 +12,7 @@ import type { HeldLease } from "./leases.ts";
 import type { FailureCode, OutcomeSink, TurnOutcome } from "./outcomes.ts";
 import type { DraftStore, ReadyThread, ThreadRecord, TurnKind, TurnRecord } from "./store.ts";
 import type { TaskWatcher } from "./task-watcher.ts";
+import type { DraftingTelemetry } from "./telemetry.ts";
 
 /**
  * The steps of one thread's turns, run by the replica holding the thread's lease: create the session,
@@ -30,6 +31,7 @@ export interface DriverDeps {
   timeoutFor(kind: TurnKind): number;
   /** Replies can stream in as Puffle writes them (realtime streams are followed). */
   streaming: boolean;
+  telemetry: DraftingTelemetry;
   /** Tells another thread (maybe driven elsewhere) that it has new work. */
   wake(threadId: number): void;
 }
@@ -293,6 +295,7 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
         fence,
       );
       logger.warn({ ...where(thread), turnIds: batch.map((t) => t.id) }, "turn.timed_out");
+      deps.telemetry.turnEnded("timed_out");
       await emit({ ...base(thread, batch), type: "timed_out" });
       return;
     }
@@ -360,6 +363,7 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
       await markFailed(thread, batch, "no_reply", null, true);
       return;
     }
+    const seenFinishedAt = clock.now();
     const hash = draftHashOf(session);
     const draft = await draftViewOf(campaigns, thread, session);
     // Puffle is done: from here the thread is no longer busy (Edit, Save and new messages need not wait
@@ -373,6 +377,8 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
       draftChanged: examplesArrived || (hash !== null && hash !== thread.draftHash),
       requestedBy: authorsOf(batch),
     });
+    deps.telemetry.resultShown(clock.now() - seenFinishedAt);
+    deps.telemetry.turnEnded("done");
     await store.updateTurns(ids, { state: "done", timedOutAt: null }, fence);
     await store.updateThread(
       thread.id,
@@ -422,6 +428,7 @@ export function driveThread(deps: DriverDeps, lease: HeldLease, signal: AbortSig
       fence,
     );
     logger.warn({ ...where(thread), turnIds: ids, code }, "turn.failed");
+    deps.telemetry.turnEnded("failed", code);
     await emit({ ...base(thread, batch), type: "failed", code, detail, retryable });
   }
 

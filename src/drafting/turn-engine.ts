@@ -7,6 +7,7 @@ import type { HeldLease, LeaseKeeper } from "./leases.ts";
 import type { OutcomeSink } from "./outcomes.ts";
 import { type DraftStore, hasStep, LeaseLostError, type TurnKind, type TurnRecord } from "./store.ts";
 import type { TaskWatcher } from "./task-watcher.ts";
+import type { DraftingTelemetry } from "./telemetry.ts";
 import { driveThread, type ThreadDriver } from "./thread-driver.ts";
 
 /**
@@ -35,6 +36,7 @@ export interface TurnEngineOptions {
   sweepMs: number;
   /** Replies can stream in (realtime streams are read). */
   streaming: boolean;
+  telemetry: DraftingTelemetry;
 }
 
 /** Threads taken over per sweep at most; the next sweep takes the rest. */
@@ -230,6 +232,9 @@ export function createTurnEngine(options: TurnEngineOptions) {
     /** True while any loop runs here. */
     busy() {
       return loops.size > 0;
+    },
+    activeThreads() {
+      return loops.size;
     },
     /**
      * Stops every loop and hands this replica's threads over at once (their turns stay in the store,

@@ -81,6 +81,8 @@ export interface PuffleClientOptions {
   /** Per-attempt deadline for calls that start work (/turn, /generate-examples). */
   dispatchTimeoutMs?: number;
   userAgent?: string;
+  /** Every answer (or failure to get one): the endpoint and the HTTP status, "timeout" or "connection". */
+  onResponse?: (endpoint: Endpoint, status: string) => void;
 }
 
 /** Largest answer we read; a session with a long history stays far below this. */
@@ -95,7 +97,22 @@ const NOT_SENT_CODES = new Set([
   "EHOSTUNREACH",
 ]);
 
+/** A name for each kind of call, without ids: safe as a metrics label. */
+export type Endpoint =
+  | "sessions.create"
+  | "sessions.list"
+  | "sessions.get"
+  | "sessions.patch"
+  | "sessions.delete"
+  | "sessions.turn"
+  | "sessions.examples"
+  | "campaigns.list"
+  | "campaigns.get"
+  | "campaigns.leads"
+  | "campaigns.node";
+
 interface Call<T> {
+  endpoint: Endpoint;
   method: "GET" | "POST" | "PATCH" | "PUT" | "DELETE";
   path: string;
   query?: Record<string, string | number | undefined>;
@@ -144,6 +161,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
         signal,
       });
       const raw = await readBody(response.body, { ...where, status: response.statusCode });
+      options.onResponse?.(call.endpoint, String(response.statusCode));
       log.debug(
         { ...where, status: response.statusCode, ms: Math.round(performance.now() - started) },
         "puffle.response",
@@ -161,7 +179,11 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     } catch (error) {
       if (isPuffleError(error)) throw error;
       if (call.options?.signal?.aborted) throw new AbortedError(call.options.signal.reason);
-      if (deadline.signal.aborted) throw new TimeoutError({ ...where, timeoutMs, cause: error });
+      if (deadline.signal.aborted) {
+        options.onResponse?.(call.endpoint, "timeout");
+        throw new TimeoutError({ ...where, timeoutMs, cause: error });
+      }
+      options.onResponse?.(call.endpoint, "connection");
       const code = (error as { code?: string }).code ?? "";
       throw new ConnectionError({ ...where, notSent: NOT_SENT_CODES.has(code), cause: error });
     } finally {
@@ -195,6 +217,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
   return {
     async createSession(input, callOptions) {
       const answer = await run({
+        endpoint: "sessions.create",
         method: "POST",
         path: sessions,
         body: input,
@@ -206,6 +229,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     async listSessions(campaignId, callOptions) {
       const answer = await run({
+        endpoint: "sessions.list",
         method: "GET",
         path: sessions,
         query: { campaign_id: campaignId },
@@ -217,6 +241,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     async getSession(sessionId, callOptions) {
       const answer = await run({
+        endpoint: "sessions.get",
         method: "GET",
         path: `${sessions}/${id(sessionId)}`,
         kind: "idempotent",
@@ -227,6 +252,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     async patchSession(sessionId, patch, callOptions) {
       const answer = await run({
+        endpoint: "sessions.patch",
         method: "PATCH",
         path: `${sessions}/${id(sessionId)}`,
         body: patch,
@@ -238,6 +264,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     async deleteSession(sessionId, callOptions) {
       await run({
+        endpoint: "sessions.delete",
         method: "DELETE",
         path: `${sessions}/${id(sessionId)}`,
         kind: "idempotent",
@@ -247,6 +274,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     sendTurn(sessionId, body, callOptions) {
       return run({
+        endpoint: "sessions.turn",
         method: "POST",
         path: `${sessions}/${id(sessionId)}/turn`,
         body,
@@ -257,6 +285,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     generateExamples(sessionId, body, callOptions) {
       return run({
+        endpoint: "sessions.examples",
         method: "POST",
         path: `${sessions}/${id(sessionId)}/generate-examples`,
         body,
@@ -267,6 +296,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     async listCampaigns(callOptions) {
       const answer = await run({
+        endpoint: "campaigns.list",
         method: "GET",
         path: "/api/campaigns",
         kind: "idempotent",
@@ -277,6 +307,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     getCampaign(campaignId, callOptions) {
       return run({
+        endpoint: "campaigns.get",
         method: "GET",
         path: `/api/campaigns/${id(campaignId)}`,
         kind: "idempotent",
@@ -286,6 +317,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     listLeads(campaignId, query, callOptions) {
       return run({
+        endpoint: "campaigns.leads",
         method: "GET",
         path: `/api/campaigns/${id(campaignId)}/leads`,
         query: { page: query?.page, limit: query?.limit, status: query?.status },
@@ -296,6 +328,7 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
     },
     async updateNode(campaignId, nodeId, patch, callOptions) {
       const answer = await run({
+        endpoint: "campaigns.node",
         method: "PUT",
         path: `/api/campaigns/${id(campaignId)}/sequence/nodes/${id(nodeId)}`,
         body: patch,

@@ -11,6 +11,7 @@ import { registerUnknownPayloads } from "./listeners/unknown.ts";
 import type { SlackMessageStore } from "./message-store.ts";
 import { type SlackOutput, toBoltLogger } from "./output.ts";
 import { createIntakeReceiver, type IntakeReceiver } from "./receiver.ts";
+import { meteredFetch } from "./telemetry.ts";
 import type { ThreadPresenter } from "./thread-presenter.ts";
 
 /**
@@ -59,6 +60,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
     logger: boltLogger,
+    fetch: meteredFetch(options.output.telemetry),
     ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}),
   };
 

@@ -5,6 +5,7 @@ import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { SlackMessageStore } from "./message-store.ts";
 import { createPoster, type Poster, type SlackClients } from "./poster.ts";
+import { meteredFetch, NO_SLACK_TELEMETRY, type SlackTelemetry } from "./telemetry.ts";
 import { createThreadPresenter, type ThreadPresenter } from "./thread-presenter.ts";
 import { createUserNames, type UserNames } from "./user-names.ts";
 
@@ -14,6 +15,8 @@ import { createUserNames, type UserNames } from "./user-names.ts";
  * what is safe to repeat.
  */
 export interface SlackOutput {
+  /** Where Web API calls, stream fallbacks and feedback are counted. */
+  telemetry: SlackTelemetry;
   clients: SlackClients;
   poster: Poster;
   presenter: ThreadPresenter;
@@ -29,14 +32,17 @@ export function createSlackOutput(options: {
   clock: Clock;
   messages: SlackMessageStore;
   minEditIntervalMs?: number | undefined;
+  telemetry?: SlackTelemetry | undefined;
 }): SlackOutput {
   const { config, logger, clock, messages } = options;
+  const telemetry = options.telemetry ?? NO_SLACK_TELEMETRY;
   const client = new WebClient(config.slack.botToken, {
     slackApiUrl: config.slack.apiUrl,
     logger: toBoltLogger(logger.child({ component: "web-api" }), config.logLevel),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: CALL_TIMEOUT_MS,
+    fetch: meteredFetch(telemetry),
   });
   const clients: SlackClients = { forTeam: async () => client };
   const poster = createPoster({ clients, messages, clock, logger: logger.child({ component: "poster" }) });
@@ -49,9 +55,10 @@ export function createSlackOutput(options: {
     logger: logger.child({ component: "presenter" }),
     clock,
     turnTimeoutMs: config.turnTimeoutMs,
+    onStreamFallback: (reason) => telemetry.streamFallback(reason),
     ...(options.minEditIntervalMs === undefined ? {} : { minEditIntervalMs: options.minEditIntervalMs }),
   });
-  return { clients, poster, presenter, names };
+  return { telemetry, clients, poster, presenter, names };
 }
 
 const LEVELS: Record<string, LogLevel> = {

@@ -79,7 +79,9 @@ export async function pickerView(
       input.selectedCampaignId ??
       current?.campaignId ??
       (campaigns.length === 1 ? campaigns[0]?.id : undefined);
-    const steps = selectedCampaignId ? await deps.drafting.listSteps(input.metadata.teamId, selectedCampaignId) : [];
+    const steps = selectedCampaignId
+      ? await deps.drafting.listSteps(input.metadata.teamId, selectedCampaignId)
+      : [];
     return pickerModal({
       campaigns,
       steps,

@@ -23,7 +23,14 @@ import { QUERIES, run, type Statement, threadPatch, turnPatch } from "./queries.
 
 export type DraftRecords = Omit<
   DraftStore,
-  "close" | "acquireLease" | "renewLeases" | "releaseLeases" | "threadsWithoutDriver" | "wake" | "onWake"
+  | "close"
+  | "acquireLease"
+  | "renewLeases"
+  | "releaseLeases"
+  | "threadsWithoutDriver"
+  | "countPendingTurns"
+  | "wake"
+  | "onWake"
 >;
 
 function threadValues(thread: NewThread, now: number): unknown[] {

@@ -9,7 +9,7 @@ import { QUERIES, run } from "./queries.ts";
 
 export type LeaseStore = Pick<
   DraftStore,
-  "acquireLease" | "renewLeases" | "releaseLeases" | "threadsWithoutDriver"
+  "acquireLease" | "renewLeases" | "releaseLeases" | "threadsWithoutDriver" | "countPendingTurns"
 >;
 
 interface Acquired {
@@ -54,6 +54,10 @@ export function postgresLeases(pool: pg.Pool): LeaseStore {
     threadsWithoutDriver: async (now, limit) => {
       const { rows } = await run<{ id: number }>(pool, QUERIES.threadsWithoutDriver, [now, limit]);
       return rows.map((row) => row.id);
+    },
+    countPendingTurns: async () => {
+      const { rows } = await run<{ n: number }>(pool, QUERIES.countPending, []);
+      return rows[0]?.n ?? 0;
     },
   };
 }

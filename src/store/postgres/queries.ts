@@ -200,6 +200,10 @@ export const QUERIES = {
       `SELECT id FROM threads WHERE id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ` +
       "AND (lease_owner IS NULL OR lease_expires_at <= $1) ORDER BY id LIMIT $2",
   },
+  countPending: {
+    name: "count_pending",
+    text: "SELECT count(*)::int AS n FROM turns WHERE state = 'pending'",
+  },
   wake: { name: "wake", text: "SELECT pg_notify($1, $2)" },
 } as const satisfies Record<string, Statement>;
 

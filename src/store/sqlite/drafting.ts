@@ -127,6 +127,7 @@ export const QUERIES = {
     "UPDATE threads SET ended_at = ?, ended_reason = ?, lease_owner = NULL, lease_expires_at = 0, " +
     "lease_token = lease_token + 1 WHERE id = ?",
   failOpenTurns: `UPDATE turns SET state = 'failed', failure_code = ?, finished_at = ? WHERE thread_id = ? AND (${OPEN_TURN})`,
+  countPending: "SELECT count(*) FROM turns WHERE state = 'pending'",
   threadsWithoutDriver:
     `SELECT id FROM threads WHERE id IN (SELECT thread_id FROM turns WHERE ${OPEN_TURN}) ` +
     "AND (lease_owner IS NULL OR lease_expires_at <= ?) ORDER BY id LIMIT ?",
@@ -161,6 +162,7 @@ function prepareStatements(db: Database.Database) {
     fence: db.prepare<[number, string, number], number>(QUERIES.fence).pluck(),
     leaseHolder: db.prepare<[number], { owner: string | null; expiresAt: number }>(QUERIES.leaseHolder),
     threadsWithoutDriver: db.prepare<[number, number], number>(QUERIES.threadsWithoutDriver).pluck(),
+    countPending: db.prepare<[], number>(QUERIES.countPending).pluck(),
     openThreadsOfTeam: db.prepare<[string], number>(QUERIES.openThreadsOfTeam).pluck(),
     threadsStartedBy: db.prepare<[string, string, number], ThreadRecord>(QUERIES.threadsStartedBy),
     teamThreads: db.prepare<[string], number>(QUERIES.teamThreads).pluck(),
@@ -357,6 +359,7 @@ export function sqliteDraftStore(db: Database.Database): SqliteDraftStore {
       if (leases.length > 0) tx.release(leases);
     },
     threadsWithoutDriver: async (now, limit) => s.threadsWithoutDriver.all(now, limit),
+    countPendingTurns: async () => s.countPending.get() ?? 0,
     wake: async (threadId) => {
       // Listeners run after the caller's own work, as a notification from another replica would.
       queueMicrotask(() => wakeups.emit("wake", threadId));
