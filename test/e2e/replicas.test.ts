@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEED } from "../../emulator/seed.ts";
 import { type Emulator, startEmulator } from "../../emulator/server.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
-import { botReplies, CHANNEL, DANA, draftCards, LEE, visibleText } from "../support/harness.ts";
+import { botReplies, DANA, draftCards, LEE, visibleText } from "../support/harness.ts";
 import { freshPostgresDatabase } from "../support/postgres.ts";
 import { type ReplicaSet, startReplicaSet } from "../support/replica-set.ts";
 import { appMentionEvent, messageEvent, type SlackRequester } from "../support/slack-requests.ts";
@@ -152,12 +152,19 @@ describe("replicas on PostgreSQL", () => {
     const channel = "C0ROLL";
     const roots = [];
     for (let i = 0; i < 20; i++) roots.push(await mention(set.requester, channel, `rolling brief [${i}]`));
+    // Tasks take 2 s while the replicas roll, and each replica is stopped only once it has started one:
+    // every stop happens with work in hand, whatever the machine's speed.
+    emulator.faults.inject({ kind: "slow_task", delayMs: 2000 });
     const restarts = (async () => {
       for (let index = 0; index < 3; index++) {
-        await new Promise((resolve) => setTimeout(resolve, 700));
+        const replica = set.replicas[index];
+        await slack.waitFor(() => replica?.lines().some((line) => line.msg === "turn.dispatched"), {
+          timeoutMs: 20_000,
+        });
         await set.stop(index, "SIGTERM");
         await set.startAt(index);
       }
+      emulator.faults.clear();
     })();
     // People keep writing while the replicas roll.
     for (const [i, root] of roots.entries()) {
