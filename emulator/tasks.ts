@@ -98,6 +98,8 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
     const route: TaskRoute = work.kind === "turn" ? "sessions.turn" : "sessions.examples";
     const faulted = faults.takeTaskFaults(route, session.id);
     const run = state.createRun(session, work.kind, work.request);
+    // The start is when the task's timers are armed (planning the reply below takes time under load).
+    const startedAt = performance.now();
     const duration =
       faulted.timing?.kind === "never_finish"
         ? Infinity
@@ -121,7 +123,7 @@ export function createTaskRunner(deps: TaskRunnerDeps): TaskRunner {
       sessionId: session.id,
       runId: run.friendlyId,
       kind: work.kind,
-      at: performance.now(),
+      at: startedAt,
     };
     events.emit("task.started", event);
     return { runId: run.friendlyId, publicAccessToken: tokens.issue(run.friendlyId) };

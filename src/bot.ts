@@ -10,6 +10,7 @@ import { createTriggerRunSubscriber, createTriggerStreamReader } from "./draftin
 import type { Logger } from "./logger.ts";
 import { createHttpServer, type HttpServer } from "./ops/http-server.ts";
 import { createMetrics } from "./ops/metrics.ts";
+import { createRequestBudget } from "./puffle/budget.ts";
 import { createPuffleClient } from "./puffle/client.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
 import { createSlackOutput } from "./slack/output.ts";
@@ -78,15 +79,25 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     workspaces: store,
     sealer,
     defaultKey: config.puffle.apiKey,
-    clientFor: (apiKey, keyId) =>
-      createPuffleClient({
+    clientFor: (apiKey, keyId) => {
+      const keyLogger = logger.child({ component: "puffle", keyId });
+      return createPuffleClient({
         baseUrl: config.puffle.apiUrl,
         apiKey,
-        logger: logger.child({ component: "puffle", keyId }),
+        logger: keyLogger,
         clock,
+        budget: createRequestBudget({
+          store,
+          keyId,
+          maxRpm: config.puffle.maxRpm,
+          clock,
+          logger: keyLogger,
+          ...(metrics ? { onWait: metrics.budgetWait, onPause: metrics.budgetPaused } : {}),
+        }),
         ...(metrics ? { onResponse: metrics.puffleRequest } : {}),
         ...(options.puffleRetry ? { retry: options.puffleRetry } : {}),
-      }),
+      });
+    },
     clock,
     logger: logger.child({ component: "accounts" }),
   });

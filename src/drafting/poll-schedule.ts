@@ -93,6 +93,15 @@ export function createDurationModel(options: { keep?: number; minSamples?: numbe
       const sorted = [...list].sort((a, b) => a - b);
       return { p10: quantile(sorted, 0.1), p90: quantile(sorted, 0.9) };
     },
+    /**
+     * How likely a task of this kind running for `elapsedMs` has finished: the share of past tasks that
+     * took no longer. Without enough history, simply older tasks first.
+     */
+    finishedShare(kind: string, elapsedMs: number): number {
+      const list = samples.get(kind);
+      if (!list || list.length < minSamples) return elapsedMs / (elapsedMs + 20_000);
+      return list.filter((duration) => duration <= elapsedMs).length / list.length;
+    },
   };
 }
 

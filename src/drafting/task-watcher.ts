@@ -200,7 +200,12 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
 
       async function readOnce(): Promise<Session | undefined> {
         try {
-          const session = await request.puffle.getSession(request.sessionId, { signal: stop.signal });
+          const session = await request.puffle.getSession(request.sessionId, {
+            signal: stop.signal,
+            // Under the request budget: realtime said it ended, else as likely done as its age says.
+            likelihood: () =>
+              realtimeFinished ? 2 : durations.finishedShare(request.kind, clock.now() - request.startedAt),
+          });
           failures = 0;
           return session;
         } catch (error) {

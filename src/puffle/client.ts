@@ -2,15 +2,24 @@ import { Agent, type Dispatcher, request } from "undici";
 import type { z } from "zod";
 import { AbortedError, type Clock, linkSignals, sleep, systemClock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
+import type { RequestBudget } from "./budget.ts";
 import {
   BadResponseError,
   ConnectionError,
   errorForStatus,
   isPuffleError,
+  RateLimitedError,
   serverMessageOf,
   TimeoutError,
 } from "./errors.ts";
-import { type CallKind, DEFAULT_RETRY, decideRetry, parseRetryAfter, type RetryOptions } from "./retry.ts";
+import {
+  backoffDelay,
+  type CallKind,
+  DEFAULT_RETRY,
+  decideRetry,
+  parseRetryAfter,
+  type RetryOptions,
+} from "./retry.ts";
 import {
   type Campaign,
   type CampaignDetail,
@@ -38,6 +47,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Per-attempt deadline; defaults to the client's read or write timeout. */
   timeoutMs?: number;
+  /**
+   * A read of a running task: how likely it is to find the task finished (higher first). Under the
+   * request budget such reads wait behind dispatches and the calls a person waits on.
+   */
+  likelihood?: () => number;
 }
 
 export interface PuffleClient {
@@ -81,6 +95,8 @@ export interface PuffleClientOptions {
   /** Per-attempt deadline for calls that start work (/turn, /generate-examples). */
   dispatchTimeoutMs?: number;
   userAgent?: string;
+  /** The key's share of the Puffle request budget; every attempt waits for a slot. */
+  budget?: RequestBudget;
   /** Every answer (or failure to get one): the endpoint and the HTTP status, "timeout" or "connection". */
   onResponse?: (endpoint: Endpoint, status: string) => void;
 }
@@ -96,6 +112,9 @@ const NOT_SENT_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "EHOSTUNREACH",
 ]);
+
+/** 429s in a row one call sits through (each pausing the key) before it gives up. */
+const MAX_RATE_LIMITED = 30;
 
 /** A name for each kind of call, without ids: safe as a metrics label. */
 export type Endpoint =
@@ -195,11 +214,26 @@ export function createPuffleClient(options: PuffleClientOptions): PuffleClient {
   async function run<T>(call: Call<T>): Promise<T> {
     const timeoutMs =
       call.options?.timeoutMs ?? (call.kind === "dispatch" ? dispatchTimeoutMs : readTimeoutMs);
+    const budget = options.budget;
+    let rateLimited = 0;
     for (let attemptNo = 1; ; attemptNo++) {
       try {
+        // The budget wait comes before the attempt's own deadline starts.
+        await budget?.take({ likelihood: call.options?.likelihood, signal: call.options?.signal });
         return await attempt(call, timeoutMs);
       } catch (error) {
         if (!isPuffleError(error)) throw error;
+        if (budget && error instanceof RateLimitedError) {
+          // Over the key's real limit: the whole key waits (every replica), and this call goes again
+          // through the budget. A 429 is not a failed attempt; only an endless storm gives up.
+          rateLimited++;
+          const waitMs = error.retryAfterMs ?? backoffDelay(rateLimited, retry);
+          if (waitMs > retry.maxRetryAfterMs || rateLimited > MAX_RATE_LIMITED) throw error;
+          await budget.pause(clock.now() + waitMs);
+          log.warn({ ...error.toLog(), rateLimited, waitMs }, "puffle.rate_limited");
+          attemptNo--;
+          continue;
+        }
         const decision = decideRetry(call.kind, error, attemptNo, retry);
         if (!decision.retry) throw error;
         log.warn(

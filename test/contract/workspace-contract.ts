@@ -162,6 +162,20 @@ export function defineWorkspaceContract(
       expect(await store.reserveSlot("k1", 11_000, 600)).toBe(20_600);
     });
 
+    it("lends an idle key a small burst, then spaces its slots; no burst right after a pause", async () => {
+      // Tolerance 1200 = two intervals: three slots at once, then one per interval.
+      const slots = [];
+      for (let i = 0; i < 6; i++) slots.push(await store.reserveSlot("kb", 1000, 600, 1200));
+      expect(slots).toEqual([1000, 1000, 1000, 1600, 2200, 2800]);
+      // Idle long enough to earn the burst back.
+      expect(await store.reserveSlot("kb", 60_000, 600, 1200)).toBe(60_000);
+      expect(await store.reserveSlot("kb", 60_000, 600, 1200)).toBe(60_000);
+      await store.pauseKey("kb", 70_000);
+      const after = [];
+      for (let i = 0; i < 3; i++) after.push(await store.reserveSlot("kb", 61_000, 600, 1200));
+      expect(after).toEqual([70_000, 70_600, 71_200]);
+    });
+
     it("lists a user's threads newest first, a team's threads with open turns, and ends a team's threads for good", async () => {
       const a = await thread("T1", "U1", 10);
       const b = await thread("T1", "U1", 20);

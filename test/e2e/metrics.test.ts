@@ -133,6 +133,35 @@ describe("GET /metrics", () => {
   });
 });
 
+describe("a 429 from Puffle", () => {
+  it("pauses the key until Retry-After, then the turn goes through: counted, and nothing shown as failed", async () => {
+    const e2e = await startE2E();
+    try {
+      e2e.emulator.faults.inject({
+        kind: "rate_limit",
+        retryAfterSeconds: 1,
+        route: "sessions.turn",
+        times: 1,
+      });
+      const root = await humanMention(e2e, { channel: CHANNEL, text: "a short intro to the ops lead" });
+      await waitForQuestion(e2e, CHANNEL, root.ts);
+      await e2e.bot.idle();
+      const text = (await scrape(e2e)).text;
+      expect(sample(text, "puffle_drafter_budget_pauses_total")).toBe(1);
+      expect(
+        sample(text, "puffle_drafter_puffle_requests_total", { endpoint: "sessions.turn", status: "429" }),
+      ).toBe(1);
+      expect(sample(text, "puffle_drafter_turns_total", { outcome: "done", code: "" })).toBe(1);
+      expect(botReplies(e2e.slack, CHANNEL, root.ts).map(visibleText).join("\n")).not.toMatch(
+        /rate|limit|failed/i,
+      );
+      expect(e2e.logs.join("")).toContain("budget.paused");
+    } finally {
+      await e2e.close();
+    }
+  });
+});
+
 describe("METRICS=off", () => {
   it("serves no /metrics", async () => {
     const e2e = await startE2E({ env: { METRICS: "off" } });

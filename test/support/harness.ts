@@ -71,6 +71,8 @@ export function fakesEnv(slack: FakeSlack, emulator: Emulator): Record<string, s
     PUFFLE_CAMPAIGN_ID: SEED.draftCampaign.id,
     PUFFLE_NODE_ID: SEED.draftCampaign.emailNodeId,
     TRIGGER_API_URL: emulator.url,
+    // Tests send requests far faster than a real key allows; the budget's own tests set a real limit.
+    PUFFLE_MAX_RPM: "100000",
   };
 }
 

@@ -66,4 +66,14 @@ describe("duration model", () => {
     model.record("chat", -5);
     expect(model.window("chat")).toEqual({ p10: 50_000, p90: 50_000 });
   });
+
+  it("says how likely a running task has finished, from the durations seen (older tasks first without them)", () => {
+    const model = createDurationModel({ minSamples: 3 });
+    expect(model.finishedShare("chat", 5_000)).toBeLessThan(model.finishedShare("chat", 30_000));
+    for (const ms of [10_000, 20_000, 30_000, 40_000]) model.record("chat", ms);
+    expect(model.finishedShare("chat", 5_000)).toBe(0);
+    expect(model.finishedShare("chat", 20_000)).toBe(0.5);
+    expect(model.finishedShare("chat", 60_000)).toBe(1);
+    expect(model.finishedShare("examples", 60_000)).toBeLessThan(1);
+  });
 });

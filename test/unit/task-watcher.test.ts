@@ -2,19 +2,26 @@ import { describe, expect, it } from "vitest";
 import type { RunSubscriber } from "../../src/drafting/realtime.ts";
 import { createTaskWatcher } from "../../src/drafting/task-watcher.ts";
 import { createSilentLogger } from "../../src/logger.ts";
-import type { PuffleClient } from "../../src/puffle/client.ts";
+import type { CallOptions, PuffleClient } from "../../src/puffle/client.ts";
 import { NotFoundError, ServerError } from "../../src/puffle/errors.ts";
 import type { Session } from "../../src/puffle/schemas.ts";
 import { flush, ManualClock } from "../support/manual-clock.ts";
 
 /** A Puffle stand-in whose session is busy until the test says otherwise. */
 function stubPuffle(clock: ManualClock) {
-  const state = { busy: true, reads: [] as number[], failNext: [] as Error[] };
+  const state = {
+    busy: true,
+    reads: [] as number[],
+    failNext: [] as Error[],
+    /** How likely each read said it was to find the task done (read again when the read is sent). */
+    likelihoods: [] as (() => number)[],
+  };
   const session = (): Session =>
     ({ id: "s1", task_status: state.busy ? "chat_processing" : null, messages: [] }) as unknown as Session;
   const client = {
-    async getSession() {
+    async getSession(_id: string, options?: CallOptions) {
       state.reads.push(clock.now());
+      if (options?.likelihood) state.likelihoods.push(options.likelihood);
       const failure = state.failNext.shift();
       if (failure) throw failure;
       return session();
@@ -85,8 +92,16 @@ describe("task watcher (fake clock)", () => {
   it("reports idle as soon as a read sees task_status null", async () => {
     const { clock, state, outcome } = startWatch({});
     await clock.advance(5000);
+    // A poll's claim on the request budget grows with the task's age.
+    const likelihood = state.likelihoods.at(-1) ?? (() => Number.NaN);
+    const now = likelihood();
+    expect(now).toBeGreaterThan(0);
+    await clock.advance(500);
+    const later = likelihood();
+    expect(later).toBeGreaterThan(now);
+    expect(later).toBeLessThan(1);
     state.busy = false;
-    await clock.advance(999);
+    await clock.advance(499);
     expect(outcome()).toBeUndefined();
     await clock.advance(1);
     expect(outcome()).toMatchObject({ type: "idle", detectedBy: "poll" });
@@ -110,6 +125,8 @@ describe("task watcher (fake clock)", () => {
     expect(outcome()).toMatchObject({ type: "idle", detectedBy: "realtime" });
     expect(state.reads.at(-1)).toBe(start + 2500);
     expect(progress).toContain("EXECUTING");
+    // Under the request budget, the read after realtime's word outranks every poll.
+    expect(state.likelihoods.at(-1)?.()).toBe(2);
   });
 
   it("a realtime feed that hangs forever never delays the polling path", async () => {

@@ -119,15 +119,16 @@ export const WORKSPACE_QUERIES = {
     name: "has_opened_home",
     text: "SELECT 1 FROM home_viewers WHERE team_id = $1 AND user_id = $2",
   },
-  // The slot is the latest of: the key's next free slot, now, the end of a pause. The row keeps the slot
-  // after it. The upsert locks the row, so replicas reserving at once queue up and get distinct slots.
+  // GCRA: next_slot_at is the key's theoretical arrival time. A slot is due when that time, less the
+  // burst tolerance, has come; after a pause there is no burst credit. The upsert locks the row, so
+  // replicas reserving at once queue up and get distinct slots.
   reserve: {
     name: "reserve_slot",
     text:
       "INSERT INTO puffle_budget AS b (key_id, next_slot_at) VALUES ($1, $2::bigint + $3::bigint) " +
       "ON CONFLICT (key_id) DO UPDATE SET " +
-      "next_slot_at = GREATEST(b.next_slot_at, $2::bigint, b.paused_until) + $3::bigint " +
-      "RETURNING next_slot_at - $3::bigint AS slot",
+      "next_slot_at = GREATEST(b.next_slot_at, $2::bigint, b.paused_until + $4::bigint) + $3::bigint " +
+      "RETURNING GREATEST($2::bigint, b.next_slot_at - $3::bigint - $4::bigint) AS slot",
   },
   pause: {
     name: "pause_key",
@@ -205,8 +206,11 @@ export function postgresWorkspaceRecords(pool: pg.Pool): PostgresWorkspaceRecord
     },
     hasOpenedHome: async (teamId, userId) => (await first(Q.hasHome, [teamId, userId])) !== undefined,
 
-    reserveSlot: async (keyId, now, intervalMs) =>
-      (await first<{ slot: number }>(Q.reserve, [keyId, now, intervalMs]))?.slot ?? now,
+    reserveSlot: async (keyId, now, intervalMs, toleranceMs = 0) =>
+      Number(
+        (await first<{ slot: string | number }>(Q.reserve, [keyId, now, intervalMs, toleranceMs]))?.slot ??
+          now,
+      ),
     async pauseKey(keyId, until) {
       await exec(Q.pause, [keyId, until]);
     },

@@ -89,10 +89,14 @@ export function sqliteWorkspaceRecords(db: Database.Database): SqliteWorkspaceRe
     hasHome: db
       .prepare<[string, string], number>("SELECT 1 FROM home_viewers WHERE team_id = ? AND user_id = ?")
       .pluck(),
+    // GCRA: next_slot_at is the key's theoretical arrival time. A slot is due when that time, less the
+    // burst tolerance, has come; after a pause there is no burst credit.
     reserve: db
-      .prepare<[string, number, number, number, number, number], number>(
-        "INSERT INTO puffle_budget (key_id, next_slot_at) VALUES (?, ? + ?) ON CONFLICT (key_id) DO UPDATE SET " +
-          "next_slot_at = MAX(puffle_budget.next_slot_at, ?, puffle_budget.paused_until) + ? RETURNING next_slot_at - ?",
+      .prepare<[{ key: string; now: number; interval: number; tolerance: number }], number>(
+        "INSERT INTO puffle_budget (key_id, next_slot_at) VALUES (@key, @now + @interval) " +
+          "ON CONFLICT (key_id) DO UPDATE SET next_slot_at = " +
+          "MAX(puffle_budget.next_slot_at, @now, puffle_budget.paused_until + @tolerance) + @interval " +
+          "RETURNING MAX(@now, next_slot_at - @interval - @tolerance)",
       )
       .pluck(),
     pause: db.prepare<[string, number, number, number]>(
@@ -156,8 +160,8 @@ export function sqliteWorkspaceRecords(db: Database.Database): SqliteWorkspaceRe
     async hasOpenedHome(teamId, userId) {
       return s.hasHome.get(teamId, userId) !== undefined;
     },
-    async reserveSlot(keyId, now, intervalMs) {
-      return s.reserve.get(keyId, now, intervalMs, now, intervalMs, intervalMs) ?? now;
+    async reserveSlot(keyId, now, intervalMs, toleranceMs = 0) {
+      return s.reserve.get({ key: keyId, now, interval: intervalMs, tolerance: toleranceMs }) ?? now;
     },
     async pauseKey(keyId, until) {
       s.pause.run(keyId, 0, until, until);
