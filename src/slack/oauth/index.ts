@@ -1,9 +1,9 @@
-import type { Authorize } from "@slack/bolt";
+import type { Authorize, Logger as BoltLogger } from "@slack/bolt";
 import { InstallProvider } from "@slack/oauth";
 import type { Clock } from "../../clock.ts";
 import type { Config } from "../../config.ts";
 import type { Sealer } from "../../crypto.ts";
-import type { Logger } from "../../logger.ts";
+import { createSecretScrubber, type Logger } from "../../logger.ts";
 import { toBoltLogger } from "../output.ts";
 import { createRefreshingAuthorize } from "./authorize.ts";
 import { createInstallationStore, describeQuery, NoInstallationError } from "./installation-store.ts";
@@ -65,7 +65,7 @@ export function createOAuthInstalls(options: {
     installUrlOptions: { scopes: [...BOT_SCOPES] },
     renderHtmlForInstallPath: renderInstallPage,
     authVersion: "v2",
-    logger: toBoltLogger(logger.child({ component: "oauth-provider" }), options.logLevel),
+    logger: providerLogger(logger, options.logLevel, [oauth.clientSecret, oauth.stateSecret]),
     // A browser waits on the exchange: fail fast, the person can try again. A refresh token works once,
     // so a refresh is never repeated blindly either.
     clientOptions: { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 }, timeout: 15_000 },
@@ -114,5 +114,25 @@ export function createOAuthInstalls(options: {
           if (enterpriseId === target.enterpriseId) teams.add(teamId);
       return [...teams];
     },
+  };
+}
+
+/**
+ * The provider's logger, also its Web API client's: that client logs request bodies at debug level,
+ * and the body of oauth.v2.access carries the client secret. Every line is scrubbed of our secrets.
+ */
+function providerLogger(logger: Logger, level: string, secrets: string[]): BoltLogger {
+  const base = toBoltLogger(logger.child({ component: "oauth-provider" }), level);
+  const scrub = createSecretScrubber(secrets);
+  const clean = (parts: unknown[]) =>
+    parts.map((part) =>
+      scrub(typeof part === "string" ? part : part instanceof Error ? part.message : JSON.stringify(part)),
+    );
+  return {
+    ...base,
+    debug: (...msg) => base.debug(...clean(msg)),
+    info: (...msg) => base.info(...clean(msg)),
+    warn: (...msg) => base.warn(...clean(msg)),
+    error: (...msg) => base.error(...clean(msg)),
   };
 }
