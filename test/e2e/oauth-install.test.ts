@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { draftCards, type E2E, startE2E, visibleText } from "../support/harness.ts";
+import { appMentionEvent } from "../support/slack-requests.ts";
 import {
   APP,
   install,
@@ -10,6 +11,7 @@ import {
   questionIn,
   redirectBack,
   reply,
+  requesterFor,
   team,
   threadOf,
 } from "./oauth-helpers.ts";
@@ -23,10 +25,11 @@ const ACME = team("ACME");
 const BETA = team("BETA", "U0BEA");
 const ACME_KEY = "pk_test_acme_workspace_key_0001";
 const BETA_KEY = "pk_test_beta_workspace_key_0002";
+const GRID_KEY = "pk_test_grid_workspace_key_0003";
 
 let e2e: E2E;
 beforeAll(async () => {
-  e2e = await startE2E({ env: oauthEnv(), emulator: { apiKeys: [ACME_KEY, BETA_KEY] } });
+  e2e = await startE2E({ env: oauthEnv(), emulator: { apiKeys: [ACME_KEY, BETA_KEY, GRID_KEY] } });
   e2e.slack.registerApp({ clientId: APP.clientId, clientSecret: APP.clientSecret });
 });
 afterAll(() => e2e.close());
@@ -141,6 +144,61 @@ describe("installing from /slack/install", () => {
     };
     const leaked = Object.entries(secrets).filter(([, value]) => text.includes(value));
     expect(leaked.map(([name]) => name)).toEqual([]);
+  });
+});
+
+describe("an org-wide install", () => {
+  it("is keyed by its enterprise, and serves the org's workspaces with the org's token", async () => {
+    const page = await openInstallPage(e2e);
+    const code = e2e.slack.authorizeInstall({
+      userId: "U0ADA",
+      enterpriseId: "E0GRID",
+      enterpriseName: "Grid Co",
+      isEnterpriseInstall: true,
+      redirectUri: page.redirectUri,
+    });
+    const done = await redirectBack(e2e, { code, state: page.state, cookie: page.cookie });
+    expect(done.status).toBe(200);
+    expect(done.html).toContain("Puffle Drafter is now in the organization Grid Co");
+    expect(await e2e.bot.store.findInstallation("E:E0GRID")).toMatchObject({
+      teamId: null,
+      enterpriseId: "E0GRID",
+      isEnterpriseInstall: true,
+      botUserId: "UBOTGRID",
+    });
+
+    // A workspace of the org: its events name the enterprise's installation.
+    const sales = { ...team("SALES", "U0SAM"), botUserId: "UBOTGRID" };
+    await e2e.bot.drafting.connectPuffleKey({ teamId: sales.teamId, key: GRID_KEY, by: sales.userId });
+    const root = e2e.slack.addHumanMessage({
+      channel: sales.channel,
+      user: sales.userId,
+      text: `<@UBOTGRID> intro email for heads of RevOps`,
+      teamId: sales.teamId,
+    });
+    const authorizations = [
+      {
+        enterprise_id: "E0GRID",
+        team_id: sales.teamId,
+        user_id: "UBOTGRID",
+        is_bot: true,
+        is_enterprise_install: true,
+      },
+    ];
+    const event = appMentionEvent({
+      user: sales.userId,
+      channel: sales.channel,
+      text: root.text,
+      ts: root.ts,
+      botUserId: "UBOTGRID",
+      team: sales.teamId,
+    });
+    expect((await requesterFor(e2e, sales).event(event, { authorizations })).status).toBe(200);
+    const question = await questionIn(e2e, sales, root.ts);
+    expect(question).toMatchObject({ user: "UBOTGRID" });
+    const calls = e2e.slack.calls.filter((call) => call.args.channel === sales.channel);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(new Set(calls.map((call) => call.teamId))).toEqual(new Set(["E0GRID"]));
   });
 });
 
