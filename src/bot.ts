@@ -99,7 +99,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
           sealer,
           replicaId,
           clock,
-          logger: logger.child({ component: "oauth" }),
+          logger,
           logLevel: config.logLevel,
         })
       : undefined;

@@ -54,7 +54,8 @@ export function createOAuthInstalls(options: {
   /** How long to wait for another replica's refresh of a token (default 10 s). */
   refreshWaitMs?: number;
 }): OAuthInstalls {
-  const { oauth, store, clock, logger } = options;
+  const { oauth, store, clock } = options;
+  const logger = options.logger.child({ component: "oauth" });
   const installationStore = createInstallationStore({ records: store, sealer: options.sealer, clock });
   const provider = new InstallProvider({
     clientId: oauth.clientId,
@@ -65,7 +66,7 @@ export function createOAuthInstalls(options: {
     installUrlOptions: { scopes: [...BOT_SCOPES] },
     renderHtmlForInstallPath: renderInstallPage,
     authVersion: "v2",
-    logger: providerLogger(logger, options.logLevel, [oauth.clientSecret, oauth.stateSecret]),
+    logger: providerLogger(options.logger, options.logLevel, [oauth.clientSecret, oauth.stateSecret]),
     // A browser waits on the exchange: fail fast, the person can try again. A refresh token works once,
     // so a refresh is never repeated blindly either.
     clientOptions: { slackApiUrl: options.slackApiUrl, retryConfig: { retries: 0 }, timeout: 15_000 },
