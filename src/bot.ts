@@ -13,6 +13,7 @@ import { createMetrics } from "./ops/metrics.ts";
 import { createRequestBudget } from "./puffle/budget.ts";
 import { createPuffleClient } from "./puffle/client.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
+import { createOAuthInstalls, INSTALL_PATH, REDIRECT_PATH } from "./slack/oauth/index.ts";
 import { createSlackOutput } from "./slack/output.ts";
 import { openStore, type Store } from "./store/index.ts";
 
@@ -65,6 +66,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const logger = options.logger.child({ replica: replicaId });
   const http = options.http ?? createHttpServer({ logger: logger.child({ component: "http" }) });
   if (config.slack.mode === "http") http.expect("/slack/events");
+  if (config.slack.oauth) http.expect(INSTALL_PATH, REDIRECT_PATH);
   const port = http.port ?? (await http.listen(config.port));
   let store: Store;
   try {
@@ -101,6 +103,20 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     clock,
     logger: logger.child({ component: "accounts" }),
   });
+  // OAuth mode (SPEC 8): installations live in the store; every workspace has its own bot token.
+  const oauth =
+    config.slack.oauth && sealer
+      ? createOAuthInstalls({
+          oauth: config.slack.oauth,
+          slackApiUrl: config.slack.apiUrl,
+          store,
+          sealer,
+          replicaId,
+          clock,
+          logger,
+          logLevel: config.logLevel,
+        })
+      : undefined;
   const output = createSlackOutput({
     config,
     logger,
@@ -108,6 +124,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     messages: store,
     minEditIntervalMs: options.minEditIntervalMs,
     telemetry: metrics,
+    tokenFor: oauth?.tokenFor,
   });
   const drafting = createDraftingService({
     store,
@@ -151,6 +168,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       logger,
       clock,
       ...(options.slackRetryConfig ? { retryConfig: options.slackRetryConfig } : {}),
+      oauth,
     });
   } catch (error) {
     await accounts.close();
@@ -159,6 +177,10 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     throw error;
   }
   if (config.slack.mode === "http") http.route("POST", "/slack/events", slack.receiver.handleHttp);
+  if (oauth) {
+    http.route("GET", INSTALL_PATH, oauth.pages.install);
+    http.route("GET", REDIRECT_PATH, oauth.pages.redirect);
+  }
   await slack.start();
   const taken = await drafting.start();
   if (taken > 0) logger.info({ threads: taken }, "turns.resumed");

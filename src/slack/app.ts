@@ -7,8 +7,10 @@ import type { Logger } from "../logger.ts";
 import { createBackground } from "./background.ts";
 import type { ListenerDeps } from "./listeners/deps.ts";
 import { registerListeners } from "./listeners/index.ts";
+import type { LifecycleDeps } from "./listeners/lifecycle.ts";
 import { registerUnknownPayloads } from "./listeners/unknown.ts";
 import type { SlackMessageStore } from "./message-store.ts";
+import { createBotUserScope, NoInstallationError, type OAuthInstalls } from "./oauth/index.ts";
 import { type SlackOutput, toBoltLogger } from "./output.ts";
 import { createIntakeReceiver, type IntakeReceiver } from "./receiver.ts";
 import { meteredFetch } from "./telemetry.ts";
@@ -27,6 +29,8 @@ export interface SlackAppOptions {
   clock: Clock;
   /** Web API retries of the listeners' client; tests make them short so a failing fake does not look like a hang. */
   retryConfig?: RetryOptions;
+  /** OAuth mode: each delivery is authorized with its workspace's installation (no bot token of our own). */
+  oauth?: Pick<OAuthInstalls, "authorize" | "uninstall"> | undefined;
 }
 
 export interface SlackApp {
@@ -54,6 +58,21 @@ export class SlackAuthError extends Error {
   }
 }
 
+async function whoAmI(
+  config: Config,
+  clientOptions: ConstructorParameters<typeof WebClient>[1],
+): Promise<{ userId: string; botId: string | undefined; teamId: string | undefined }> {
+  try {
+    const auth = await new WebClient(config.slack.botToken, clientOptions).auth.test();
+    if (!auth.user_id) throw new Error("auth.test answered without a user id");
+    return { userId: auth.user_id, botId: auth.bot_id, teamId: auth.team_id };
+  } catch (error) {
+    const code = (error as { data?: { error?: string } }).data?.error;
+    if (code) throw new SlackAuthError(code);
+    throw error;
+  }
+}
+
 export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp> {
   const { config, logger } = options;
   const boltLogger = toBoltLogger(logger.child({ component: "bolt" }), config.logLevel);
@@ -64,18 +83,13 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     ...(options.retryConfig ? { retryConfig: options.retryConfig } : {}),
   };
 
-  // Who we are (our user id strips our own mentions); a bad token stops the start here.
-  const preflight = new WebClient(config.slack.botToken, clientOptions);
-  let identity: { userId: string; botId: string | undefined; teamId: string | undefined };
-  try {
-    const auth = await preflight.auth.test();
-    if (!auth.user_id) throw new Error("auth.test answered without a user id");
-    identity = { userId: auth.user_id, botId: auth.bot_id, teamId: auth.team_id };
-  } catch (error) {
-    const code = (error as { data?: { error?: string } }).data?.error;
-    if (code) throw new SlackAuthError(code);
-    throw error;
-  }
+  const { oauth } = options;
+  // Who we are (our user id strips our own mentions); a bad token stops the start here. In OAuth mode
+  // each workspace has its own bot user, known per delivery.
+  const identity = oauth
+    ? { userId: "", botId: undefined, teamId: undefined }
+    : await whoAmI(config, clientOptions);
+  const botUser = oauth ? createBotUserScope() : undefined;
 
   const receiver = createIntakeReceiver({
     logger: logger.child({ component: "intake" }),
@@ -85,29 +99,38 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
   });
   const app = new App({
     receiver,
-    token: config.slack.botToken,
-    botId: identity.botId,
-    botUserId: identity.userId,
+    ...(oauth
+      ? { authorize: oauth.authorize }
+      : { token: config.slack.botToken, botId: identity.botId, botUserId: identity.userId }),
     logger: boltLogger,
     clientOptions,
   });
+  if (botUser) app.use(botUser.middleware);
 
   const background = createBackground(logger.child({ component: "slack" }));
   const { presenter, names, poster } = options.output;
-  const deps: ListenerDeps = {
+  const deps: ListenerDeps & LifecycleDeps = {
     drafting: options.drafting,
     messages: options.messages,
     poster,
     names,
     logger: logger.child({ component: "slack" }),
-    botUserId: identity.userId,
+    get botUserId() {
+      return botUser ? botUser.current() : identity.userId;
+    },
     allowedChannelIds: config.allowedChannelIds,
     later: background.run,
+    uninstall: oauth?.uninstall,
   };
   registerUnknownPayloads(app, deps);
   registerListeners(app, deps);
   app.error(async (error) => {
     const original = (error as { original?: unknown }).original ?? error;
+    if (original instanceof NoInstallationError) {
+      // Not installed (or just uninstalled) there: answered, since delivering it again changes nothing.
+      logger.warn({ err: original.message }, "slack.no_installation");
+      return;
+    }
     logger.error(
       { err: original instanceof Error ? original.message : String(original), code: error.code },
       "slack.listener_error",

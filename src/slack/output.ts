@@ -4,6 +4,7 @@ import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
 import type { Logger } from "../logger.ts";
 import type { SlackMessageStore } from "./message-store.ts";
+import { createWorkspaceClients } from "./oauth/clients.ts";
 import { createPoster, type Poster, type SlackClients } from "./poster.ts";
 import { meteredFetch, NO_SLACK_TELEMETRY, type SlackTelemetry } from "./telemetry.ts";
 import { createThreadPresenter, type ThreadPresenter } from "./thread-presenter.ts";
@@ -33,18 +34,27 @@ export function createSlackOutput(options: {
   messages: SlackMessageStore;
   minEditIntervalMs?: number | undefined;
   telemetry?: SlackTelemetry | undefined;
+  /** OAuth mode: a workspace's current bot token (each workspace gets its own client). */
+  tokenFor?: ((teamId: string) => Promise<string>) | undefined;
 }): SlackOutput {
   const { config, logger, clock, messages } = options;
   const telemetry = options.telemetry ?? NO_SLACK_TELEMETRY;
-  const client = new WebClient(config.slack.botToken, {
+  const clientOptions = {
     slackApiUrl: config.slack.apiUrl,
     logger: toBoltLogger(logger.child({ component: "web-api" }), config.logLevel),
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     timeout: CALL_TIMEOUT_MS,
     fetch: meteredFetch(telemetry),
-  });
-  const clients: SlackClients = { forTeam: async () => client };
+  };
+  const client = new WebClient(config.slack.botToken, clientOptions);
+  const clients: SlackClients = options.tokenFor
+    ? createWorkspaceClients({
+        tokenFor: options.tokenFor,
+        clientOptions,
+        logger: logger.child({ component: "slack" }),
+      })
+    : { forTeam: async () => client };
   const poster = createPoster({ clients, messages, clock, logger: logger.child({ component: "poster" }) });
   const names = createUserNames({ client, logger });
   const presenter = createThreadPresenter({

@@ -113,7 +113,7 @@ describe("npm run doctor: a good set-up", () => {
     expect(report.ok).toBe(true);
     expect(check(report, "Config").detail).toContain(`SLACK_BOT_TOKEN ${maskSecret(BOT_TOKEN)}`);
     expect(check(report, "Slack token").detail).toMatch(/team Fake Team \(T0TEAM\), bot user @bot \(U0BOT\)/);
-    expect(check(report, "Slack token").detail).toContain("all 9 bot scopes of manifest.yml granted");
+    expect(check(report, "Slack token").detail).toContain("all 7 bot scopes of manifest.yml granted");
     expect(check(report, "HTTP mode").detail).toContain(`port ${env.PORT} is free`);
     expect(check(report, "HTTP mode").detail).toContain("https://<public host>/slack/events");
     expect(check(report, "Puffle key").detail).toMatch(/accepted by http:\/\/127\.0\.0\.1:\d+: 3 campaigns/);
@@ -161,17 +161,17 @@ describe("npm run doctor: Slack problems", () => {
   it("names the scopes manifest.yml asks for that the token lacks", async () => {
     const narrow = await startFakeSlack({
       token: BOT_TOKEN,
-      scopes: DEFAULT_BOT_SCOPES.filter((s) => s !== "users:read" && s !== "reactions:write"),
+      scopes: DEFAULT_BOT_SCOPES.filter((s) => s !== "users:read" && s !== "im:history"),
     });
     try {
       const report = await doctor(await httpEnv({ SLACK_API_URL: narrow.url }));
       expect(failed(report)).toEqual(["Slack token"]);
       const slackCheck = check(report, "Slack token");
       expect(slackCheck.detail).toContain(
-        "missing scopes that manifest.yml asks for: reactions:write, users:read",
+        "missing scopes that manifest.yml asks for: im:history, users:read",
       );
       expect(slackCheck.fix).toBe(
-        "add the scopes reactions:write, users:read in OAuth & Permissions and reinstall the app",
+        "add the scopes im:history, users:read in OAuth & Permissions and reinstall the app",
       );
     } finally {
       await narrow.close();

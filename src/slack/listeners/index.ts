@@ -3,6 +3,7 @@ import { registerActionListeners } from "./actions.ts";
 import { registerCommandListeners } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
 import { registerEventListeners } from "./events.ts";
+import { registerLifecycleListeners } from "./lifecycle.ts";
 import { registerShortcutListeners } from "./shortcuts.ts";
 import { registerViewListeners } from "./views.ts";
 
@@ -13,4 +14,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerShortcutListeners(app, deps);
   registerActionListeners(app, deps);
   registerViewListeners(app, deps);
+  registerLifecycleListeners(app, deps);
 }
