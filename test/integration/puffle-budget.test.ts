@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Emulator, type RequestEvent, startEmulator } from "../../emulator/server.ts";
 import { systemClock } from "../../src/clock.ts";
-import { createSilentLogger } from "../../src/logger.ts";
+import { createLogger } from "../../src/logger.ts";
 import { budgetSpacing, createRequestBudget } from "../../src/puffle/budget.ts";
 import { createPuffleClient, type PuffleClient } from "../../src/puffle/client.ts";
 import { RateLimitedError } from "../../src/puffle/errors.ts";
@@ -37,10 +37,10 @@ beforeEach(() => {
   seen = [];
 });
 
-async function replica(keyId: string, maxRpm: number): Promise<PuffleClient> {
+async function replica(keyId: string, maxRpm: number, lines: string[] = []): Promise<PuffleClient> {
   const store = await openStore(database.url);
   stores.push(store);
-  const logger = createSilentLogger();
+  const logger = createLogger({ level: "warn", destination: { write: (line: string) => lines.push(line) } });
   const client = createPuffleClient({
     baseUrl: emulator.url,
     apiKey: emulator.apiKey,
@@ -67,12 +67,19 @@ describe("the Puffle request budget across replicas", () => {
   });
 
   it("a 429 seen by one replica pauses the key for both until Retry-After; the call goes through after", async () => {
-    const a = await replica("shared-pause", 6000);
+    const linesOfA: string[] = [];
+    const a = await replica("shared-pause", 6000, linesOfA);
     const b = await replica("shared-pause", 6000);
     emulator.faults.inject({ kind: "rate_limit", retryAfterSeconds: 2, route: "campaigns.list", times: 1 });
     const started = Date.now();
     const first = a.listCampaigns();
-    await expect.poll(() => seen.some((r) => r.status === 429), { timeout: 2000, interval: 10 }).toBe(true);
+    // Once replica A has taken in the 429 (and recorded the pause), B asks.
+    await expect
+      .poll(() => linesOfA.some((line) => line.includes("puffle.rate_limited")), {
+        timeout: 2000,
+        interval: 5,
+      })
+      .toBe(true);
     const limitedAt = (seen.find((r) => r.status === 429) as { at: number }).at;
     const second = b.listCampaigns();
     await Promise.all([first, second]);
