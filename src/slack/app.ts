@@ -5,6 +5,8 @@ import type { Config } from "../config.ts";
 import type { DraftingService } from "../drafting/drafting-service.ts";
 import type { Logger } from "../logger.ts";
 import { createBackground } from "./background.ts";
+import { createHomeTab } from "./home/home-tab.ts";
+import type { HomeViewers } from "./home/viewers.ts";
 import type { ListenerDeps } from "./listeners/deps.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { registerUnknownPayloads } from "./listeners/unknown.ts";
@@ -21,7 +23,8 @@ export interface SlackAppOptions {
   config: Config;
   drafting: DraftingService;
   output: SlackOutput;
-  messages: SlackMessageStore;
+  /** The store: what the Slack layer remembers of its messages, and who opened the Home tab. */
+  messages: SlackMessageStore & HomeViewers;
   logger: Logger;
   clock: Clock;
   /** Web API retries of the listeners' client; tests make them short so a failing fake does not look like a hang. */
@@ -92,11 +95,21 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
 
   const background = createBackground(logger.child({ component: "slack" }));
   const { presenter, names, poster } = options.output;
+  // The App Home: published on open, and again when a draft of its viewer changes.
+  const home = createHomeTab({
+    drafting: options.drafting,
+    viewers: options.messages,
+    clients: options.output.clients,
+    clock: options.clock,
+    logger: logger.child({ component: "home" }),
+  });
+  options.output.onThreadChanged(home.threadChanged);
   const deps: ListenerDeps = {
     drafting: options.drafting,
     messages: options.messages,
     poster,
     names,
+    home,
     logger: logger.child({ component: "slack" }),
     botUserId: identity.userId,
     allowedChannelIds: config.allowedChannelIds,
@@ -128,6 +141,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       if (config.slack.mode === "socket") await app.stop();
       await receiver.idle();
       await background.idle();
+      await home.close();
       await presenter.close();
     },
     async idle() {

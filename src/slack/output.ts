@@ -2,6 +2,7 @@ import { type Logger as BoltLogger, LogLevel } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { ThreadRecord } from "../drafting/store.ts";
 import type { Logger } from "../logger.ts";
 import type { SlackMessageStore } from "./message-store.ts";
 import { createPoster, type Poster, type SlackClients } from "./poster.ts";
@@ -18,6 +19,8 @@ export interface SlackOutput {
   poster: Poster;
   presenter: ThreadPresenter;
   names: UserNames;
+  /** Where the presenter's "what a thread shows changed" goes: set once, by app.ts (the Home tab). */
+  onThreadChanged(listener: (thread: ThreadRecord) => void): void;
 }
 
 /** Slack's answer is late after this: the call counts as lost (and a post is looked up). */
@@ -41,6 +44,8 @@ export function createSlackOutput(options: {
   const clients: SlackClients = { forTeam: async () => client };
   const poster = createPoster({ clients, messages, clock, logger: logger.child({ component: "poster" }) });
   const names = createUserNames({ client, logger });
+  // The Home tab is built after the drafting service, so the presenter's hook is bound late.
+  let threadChanged: ((thread: ThreadRecord) => void) | undefined;
   const presenter = createThreadPresenter({
     clients,
     poster,
@@ -49,9 +54,18 @@ export function createSlackOutput(options: {
     logger: logger.child({ component: "presenter" }),
     clock,
     turnTimeoutMs: config.turnTimeoutMs,
+    onThreadChanged: (thread) => threadChanged?.(thread),
     ...(options.minEditIntervalMs === undefined ? {} : { minEditIntervalMs: options.minEditIntervalMs }),
   });
-  return { clients, poster, presenter, names };
+  return {
+    clients,
+    poster,
+    presenter,
+    names,
+    onThreadChanged(listener) {
+      threadChanged = listener;
+    },
+  };
 }
 
 const LEVELS: Record<string, LogLevel> = {

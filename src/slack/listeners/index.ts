@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { registerHomeListeners } from "../home/listeners.ts";
 import { registerActionListeners } from "./actions.ts";
 import { registerCommandListeners } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
@@ -13,4 +14,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerShortcutListeners(app, deps);
   registerActionListeners(app, deps);
   registerViewListeners(app, deps);
+  registerHomeListeners(app, deps);
 }
