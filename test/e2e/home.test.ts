@@ -1,15 +1,18 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SEED } from "../../emulator/seed.ts";
-import { ACTIONS } from "../../src/slack/ids.ts";
+import { ACTIONS, INPUTS, VIEWS } from "../../src/slack/ids.ts";
 import type { StoredMessage, StoredView } from "../support/fake-slack.ts";
 import {
+  ackBody,
   botReplies,
+  currentView,
   DANA,
   draftCards,
   type E2E,
   humanMention,
   humanMessage,
   LEE,
+  opensModal,
   startE2E,
   threadSettled,
   waitForQuestion,
@@ -200,5 +203,39 @@ describe("the App Home tab", () => {
     expect(actionIds).toEqual([ACTIONS.homeConnect, ACTIONS.homeChangeDefault]);
     expect(home).toContain("Connect Puffle");
     expect(home).not.toContain("Workspace admins, owners");
+  });
+
+  it("without ENCRYPTION_KEY, tells an admin that keys cannot be connected here, and keeps none", async () => {
+    const admin = "U0ADMIN2";
+    e2e.slack.addUser(admin, "Ade Admin", { owner: true });
+    expect(await homeAfterOpening(e2e, admin)).toContain("once whoever runs the app sets ENCRYPTION_KEY");
+    const home = e2e.slack.home(admin);
+    if (!home) throw new Error("no Home tab");
+    const notice = await opensModal(e2e.slack, "notice", () =>
+      e2e.requester.blockAction({
+        user: admin,
+        view: { id: home.id, type: "home", blocks: home.view.blocks },
+        actions: [{ action_id: ACTIONS.homeConnect }],
+      }),
+    );
+    const said = await e2e.slack.waitFor(() => {
+      const text = JSON.stringify(currentView(e2e.slack, notice.id)?.view.blocks);
+      return text.includes("Loading") ? undefined : text;
+    });
+    expect(said).toContain("whoever runs Puffle Drafter must set ENCRYPTION_KEY");
+
+    // A key form submitted anyway (an old form, or a forged one) is answered the same way.
+    const submitted = await e2e.requester.viewSubmission({
+      user: admin,
+      view: {
+        callback_id: VIEWS.puffleKey,
+        private_metadata: JSON.stringify({ teamId: e2e.slack.teamId }),
+        state: {
+          values: { [INPUTS.puffleKey.block]: { [INPUTS.puffleKey.action]: { value: "pk_live_x_1234" } } },
+        },
+      },
+    });
+    expect(JSON.stringify(ackBody(submitted))).toContain("ENCRYPTION_KEY");
+    expect((await e2e.bot.drafting.workspaceStatus(e2e.slack.teamId)).connection).toBe("default");
   });
 });

@@ -7,6 +7,8 @@ import type { Clock, TimerHandle } from "../../clock.ts";
  */
 export interface Coalescer {
   request(key: string): void;
+  /** As `request`, without waiting for the interval (something the person did themselves). */
+  requestNow(key: string): void;
   /** Resolves when no run is going on or waiting (tests). */
   idle(): Promise<void>;
   /** Drops waiting runs and lets running ones finish; later requests are ignored. */
@@ -18,6 +20,8 @@ interface Slot {
   timer: TimerHandle | undefined;
   running: Promise<void> | undefined;
   again: boolean;
+  /** The run after this one need not wait for the interval. */
+  againNow: boolean;
 }
 
 /** Slots of keys nobody asked for lately are dropped past this many. */
@@ -36,12 +40,13 @@ export function createCoalescer(options: {
   function start(key: string, slot: Slot) {
     slot.lastStart = clock.now();
     slot.again = false;
+    slot.againNow = false;
     slot.running = Promise.resolve()
       .then(() => options.run(key))
       .catch((error: unknown) => options.onError(key, error))
       .finally(() => {
         slot.running = undefined;
-        if (slot.again) request(key);
+        if (slot.again) request(key, slot.againNow);
       });
   }
 
@@ -53,20 +58,31 @@ export function createCoalescer(options: {
     }
   }
 
-  function request(key: string) {
+  function request(key: string, now = false) {
     if (closed) return;
     let slot = slots.get(key);
     if (!slot) {
       prune();
-      slot = { lastStart: Number.NEGATIVE_INFINITY, timer: undefined, running: undefined, again: false };
+      slot = {
+        lastStart: Number.NEGATIVE_INFINITY,
+        timer: undefined,
+        running: undefined,
+        again: false,
+        againNow: false,
+      };
       slots.set(key, slot);
     }
-    if (slot.timer !== undefined) return; // a run is due: it will see this change too
+    if (slot.timer !== undefined) {
+      if (!now) return; // a run is due: it will see this change too
+      clock.clearTimeout(slot.timer);
+      slot.timer = undefined;
+    }
     if (slot.running) {
       slot.again = true;
+      slot.againNow ||= now;
       return;
     }
-    const wait = slot.lastStart + intervalMs - clock.now();
+    const wait = now ? 0 : slot.lastStart + intervalMs - clock.now();
     if (wait <= 0) {
       start(key, slot);
       return;
@@ -89,7 +105,8 @@ export function createCoalescer(options: {
   }
 
   return {
-    request,
+    request: (key) => request(key),
+    requestNow: (key) => request(key, true),
     idle,
     async close() {
       closed = true;

@@ -101,6 +101,6 @@ async function save(
   if (!steps) return "unavailable";
   if (!steps.some((step) => step.node.id === choice.nodeId)) return "not_a_step";
   await deps.drafting.setWorkspaceDefault({ teamId, step: choice, by: userId });
-  deps.home.refresh(teamId, userId);
+  deps.home.refresh(teamId, userId, { now: true });
   return "saved";
 }

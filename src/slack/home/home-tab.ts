@@ -19,8 +19,11 @@ import type { HomeViewers } from "./viewers.ts";
 export interface HomeTab {
   /** The person opened the tab: remembered (for later refreshes), and it is published for them. */
   opened(teamId: string, userId: string): Promise<void>;
-  /** Publishes the person's tab again soon (coalesced). */
-  refresh(teamId: string, userId: string): void;
+  /**
+   * Publishes the person's tab again: soon (coalesced) by default; at once after something they did
+   * themselves (`now`), still one publish at a time.
+   */
+  refresh(teamId: string, userId: string, options?: { now?: boolean }): void;
   /** The presenter's hook: the thread's starter sees it on their tab, if they ever opened it. */
   threadChanged(thread: ThreadRecord): void;
   /**
@@ -123,12 +126,13 @@ export function createHomeTab(options: HomeTabOptions): HomeTab {
       logger.warn({ teamId: key.split(" ")[0], err: slackErrorCode(error) }, "home.publish_failed"),
   });
 
-  const refresh = (teamId: string, userId: string) => publishes.request(`${teamId} ${userId}`);
+  const refresh = (teamId: string, userId: string, opts: { now?: boolean } = {}) =>
+    opts.now ? publishes.requestNow(`${teamId} ${userId}`) : publishes.request(`${teamId} ${userId}`);
 
   return {
     async opened(teamId, userId) {
       await viewers.noteHomeOpened(teamId, userId, clock.now());
-      refresh(teamId, userId);
+      refresh(teamId, userId, { now: true });
     },
     refresh,
     threadChanged(thread) {

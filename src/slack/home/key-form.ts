@@ -68,7 +68,7 @@ async function connect(
   try {
     const checked = await deps.drafting.connectPuffleKey({ teamId, key: input.key, by: userId });
     if (checked.status !== "ok") return { status: checked.status };
-    deps.home.refresh(teamId, userId);
+    deps.home.refresh(teamId, userId, { now: true });
     return { status: "ok", last4: input.key.slice(-4) };
   } catch (error) {
     // Never the key: only what failed.

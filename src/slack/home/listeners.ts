@@ -82,7 +82,7 @@ export function registerHomeListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     await deps.drafting.disconnectPuffleKey({ teamId: click.teamId, by: click.userId });
-    deps.home.refresh(click.teamId, click.userId);
+    deps.home.refresh(click.teamId, click.userId, { now: true });
   });
 
   onClick(ACTIONS.homeChangeDefault, (client, click) =>

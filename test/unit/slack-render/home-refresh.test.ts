@@ -82,6 +82,31 @@ describe("coalesced refreshes", () => {
     ]);
   });
 
+  it("runs at once for something the person did, still one run at a time", async () => {
+    const s = setup();
+    s.coalescer.request("a");
+    await s.clock.advance(100);
+    s.coalescer.request("a");
+    s.coalescer.requestNow("a");
+    await flush();
+    expect(s.runs()).toEqual([
+      ["a", 0],
+      ["a", 100],
+    ]);
+    s.hold(true);
+    s.coalescer.requestNow("a");
+    await flush();
+    s.coalescer.requestNow("a");
+    await flush();
+    expect(s.runs()).toHaveLength(3);
+    s.hold(false);
+    s.release();
+    await flush();
+    expect(s.runs()).toHaveLength(4);
+    await s.clock.advance(10_000);
+    expect(s.runs()).toHaveLength(4);
+  });
+
   it("drops waiting runs when closed", async () => {
     const s = setup();
     s.coalescer.request("a");
