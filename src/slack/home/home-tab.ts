@@ -49,6 +49,8 @@ export interface HomeTabOptions {
 }
 
 const ROLE_TTL_MS = 60_000;
+/** A workspace's URL is asked again after a day (it changes when the workspace is renamed), or 5 min after a failure. */
+const URL_TTL_MS = 24 * 60 * 60_000;
 const URL_RETRY_MS = 5 * 60_000;
 
 export function createHomeTab(options: HomeTabOptions): HomeTab {
@@ -69,7 +71,7 @@ export function createHomeTab(options: HomeTabOptions): HomeTab {
   /** The workspace's web address (auth.test, once per team), for links to threads without a call each. */
   async function workspaceUrl(client: WebClient, teamId: string): Promise<string | undefined> {
     const known = urls.get(teamId);
-    if (known && (known.url || known.until > clock.now())) return known.url;
+    if (known && known.until > clock.now()) return known.url;
     let url: string | undefined;
     try {
       const answer = await client.auth.test();
@@ -77,7 +79,7 @@ export function createHomeTab(options: HomeTabOptions): HomeTab {
     } catch (error) {
       logger.debug({ teamId, err: slackErrorCode(error) }, "home.workspace_url_unknown");
     }
-    urls.set(teamId, { url, until: clock.now() + URL_RETRY_MS });
+    urls.set(teamId, { url, until: clock.now() + (url ? URL_TTL_MS : URL_RETRY_MS) });
     return url;
   }
 
@@ -110,7 +112,7 @@ export function createHomeTab(options: HomeTabOptions): HomeTab {
       updatedAt: summary.updatedAt,
       link: threadLink(base, summary.thread),
     }));
-    const view = renderHome({ viewerId: userId, isAdmin: admin, status, defaultStep, drafts });
+    const view = renderHome({ isAdmin: admin, status, defaultStep, drafts });
     await client.views.publish({ user_id: userId, view });
     logger.debug({ teamId, drafts: drafts.length }, "home.published");
   }

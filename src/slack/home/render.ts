@@ -35,7 +35,6 @@ export interface HomeDraft {
 }
 
 export interface HomeContent {
-  viewerId: string;
   /** Admins, owners and the installing user see the buttons that change the workspace's settings. */
   isAdmin: boolean;
   status: WorkspaceStatus;

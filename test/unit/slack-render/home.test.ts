@@ -27,7 +27,6 @@ const draft = (n: number, overrides: Record<string, unknown> = {}) => ({
 
 const home = (overrides: Partial<Parameters<typeof renderHome>[0]> = {}) =>
   renderHome({
-    viewerId: "U0VIEWER",
     isAdmin: false,
     status: status(),
     defaultStep: { campaignName: "Q1 outreach", stepLabel: "Step 1 · Email" },
