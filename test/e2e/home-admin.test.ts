@@ -71,7 +71,11 @@ async function keyForm(e2e: E2E, user = ADMIN): Promise<StoredView> {
 async function answerOf(e2e: E2E, form: StoredView, response: SlackHttpResponse): Promise<string> {
   const body = JSON.stringify(ackBody(response));
   if (!body.includes("Checking")) return body;
-  return settledText(e2e, form.id);
+  // The fake applies views.* calls only: it shows the form until the bot updates the modal with the result.
+  return e2e.slack.waitFor(() => {
+    const text = JSON.stringify(currentView(e2e.slack, form.id)?.view.blocks ?? []);
+    return text.includes('"type":"input"') ? undefined : text;
+  });
 }
 
 const status = (e2e: E2E) => e2e.bot.drafting.workspaceStatus(e2e.slack.teamId);
@@ -145,6 +149,21 @@ describe("Puffle connection and workspace default from the App Home", () => {
       errors: { [INPUTS.puffleKey.block]: "Paste the API key." },
     });
     for (const line of e2e.logs) expect(line).not.toContain("pk_live_not_a_known_key_9999");
+  });
+
+  it("a slow check answers Slack in time with Checking..., then shows the result in the same modal", async () => {
+    const form = await keyForm(e2e);
+    e2e.emulator.faults.inject({ route: "campaigns.list", kind: "delay_response", ms: 2600 });
+    const started = Date.now();
+    const response = await submitModal(e2e, ADMIN, form, { [INPUTS.puffleKey.action]: OTHER_KEY });
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect(JSON.stringify(ackBody(response))).toContain("Checking the key with Puffle");
+    const result = await answerOf(e2e, form, response);
+    expect(result).toContain("Connected.");
+    expect(result).toContain("…Z9z9");
+    expect(await status(e2e)).toMatchObject({ connection: "workspace", last4: "Z9z9" });
+    for (const call of e2e.slack.calls) expect(JSON.stringify(call.args)).not.toContain(OTHER_KEY);
+    for (const line of e2e.logs) expect(line).not.toContain(OTHER_KEY);
   });
 
   it("a non-admin can neither connect nor disconnect, even with a forged form or click", async () => {
