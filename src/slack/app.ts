@@ -5,6 +5,8 @@ import type { Config } from "../config.ts";
 import type { DraftingService } from "../drafting/drafting-service.ts";
 import type { Logger } from "../logger.ts";
 import { createBackground } from "./background.ts";
+import { createHomeTab } from "./home/home-tab.ts";
+import type { HomeViewers } from "./home/viewers.ts";
 import type { ListenerDeps } from "./listeners/deps.ts";
 import { registerListeners } from "./listeners/index.ts";
 import type { LifecycleDeps } from "./listeners/lifecycle.ts";
@@ -24,13 +26,14 @@ export interface SlackAppOptions {
   config: Config;
   drafting: DraftingService;
   output: SlackOutput;
-  messages: SlackMessageStore;
+  /** The store: what the Slack layer remembers of its messages, and who opened the Home tab. */
+  messages: SlackMessageStore & HomeViewers;
   logger: Logger;
   clock: Clock;
   /** Web API retries of the listeners' client; tests make them short so a failing fake does not look like a hang. */
   retryConfig?: RetryOptions;
   /** OAuth mode: each delivery is authorized with its workspace's installation (no bot token of our own). */
-  oauth?: Pick<OAuthInstalls, "authorize" | "uninstall"> | undefined;
+  oauth?: Pick<OAuthInstalls, "authorize" | "uninstall" | "installerOf"> | undefined;
 }
 
 export interface SlackApp {
@@ -109,11 +112,22 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
 
   const background = createBackground(logger.child({ component: "slack" }));
   const { presenter, names, poster } = options.output;
+  // The App Home: published on open, and again when a draft of its viewer changes.
+  const home = createHomeTab({
+    drafting: options.drafting,
+    viewers: options.messages,
+    clients: options.output.clients,
+    clock: options.clock,
+    logger: logger.child({ component: "home" }),
+    installerOf: oauth?.installerOf,
+  });
+  options.output.onThreadChanged(home.threadChanged);
   const deps: ListenerDeps & LifecycleDeps = {
     drafting: options.drafting,
     messages: options.messages,
     poster,
     names,
+    home,
     logger: logger.child({ component: "slack" }),
     get botUserId() {
       return botUser ? botUser.current() : identity.userId;
@@ -153,6 +167,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
       if (config.slack.mode === "socket") await app.stop();
       await receiver.idle();
       await background.idle();
+      await home.close();
       await presenter.close();
     },
     async idle() {

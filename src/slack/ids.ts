@@ -45,12 +45,18 @@ export const ACTIONS = {
   /** Picker modal: choosing a campaign reloads its steps. */
   pickerCampaign: "picker.campaign_select",
   pickerStep: "picker.step_select",
+  /** Home tab: connect (or change) the workspace's Puffle key, disconnect it, change the default step. */
+  homeConnect: "home.connect",
+  homeDisconnect: "home.disconnect",
+  homeChangeDefault: "home.change_default",
 } as const;
 
 export const VIEWS = {
   picker: "picker.submit",
   custom: "refine.custom_submit",
   edit: "draft.edit_submit",
+  /** The "Connect Puffle" modal (one input: the workspace's Puffle API key). */
+  puffleKey: "home.key_submit",
 } as const;
 
 /** Block and action ids of modal inputs, read back from `view.state.values`. */
@@ -62,6 +68,7 @@ export const INPUTS = {
   instruction: { block: "refine.instruction", action: "refine.instruction_input" },
   subject: { block: "edit.subject", action: "edit.subject_input" },
   body: { block: "edit.body", action: "edit.body_input" },
+  puffleKey: { block: "home.key", action: "home.key_input" },
 } as const;
 
 export const refineActionId = (kind: RefineKind) => `${ACTIONS.refinePrefix}${kind}`;

@@ -2,6 +2,7 @@ import { type Logger as BoltLogger, LogLevel } from "@slack/bolt";
 import { WebClient } from "@slack/web-api";
 import type { Clock } from "../clock.ts";
 import type { Config } from "../config.ts";
+import type { ThreadRecord } from "../drafting/store.ts";
 import type { Logger } from "../logger.ts";
 import type { SlackMessageStore } from "./message-store.ts";
 import { createWorkspaceClients } from "./oauth/clients.ts";
@@ -22,6 +23,8 @@ export interface SlackOutput {
   poster: Poster;
   presenter: ThreadPresenter;
   names: UserNames;
+  /** Where the presenter's "what a thread shows changed" goes: set once, by app.ts (the Home tab). */
+  onThreadChanged(listener: (thread: ThreadRecord) => void): void;
 }
 
 /** Slack's answer is late after this: the call counts as lost (and a post is looked up). */
@@ -57,6 +60,8 @@ export function createSlackOutput(options: {
     : { forTeam: async () => client };
   const poster = createPoster({ clients, messages, clock, logger: logger.child({ component: "poster" }) });
   const names = createUserNames({ client, logger });
+  // The Home tab is built after the drafting service, so the presenter's hook is bound late.
+  let threadChanged: ((thread: ThreadRecord) => void) | undefined;
   const presenter = createThreadPresenter({
     clients,
     poster,
@@ -66,9 +71,19 @@ export function createSlackOutput(options: {
     clock,
     turnTimeoutMs: config.turnTimeoutMs,
     onStreamFallback: (reason) => telemetry.streamFallback(reason),
+    onThreadChanged: (thread) => threadChanged?.(thread),
     ...(options.minEditIntervalMs === undefined ? {} : { minEditIntervalMs: options.minEditIntervalMs }),
   });
-  return { telemetry, clients, poster, presenter, names };
+  return {
+    telemetry,
+    clients,
+    poster,
+    presenter,
+    names,
+    onThreadChanged(listener) {
+      threadChanged = listener;
+    },
+  };
 }
 
 const LEVELS: Record<string, LogLevel> = {

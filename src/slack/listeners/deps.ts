@@ -3,6 +3,7 @@ import type { z } from "zod";
 import type { DraftingService } from "../../drafting/drafting-service.ts";
 import type { Author } from "../../drafting/outcomes.ts";
 import type { Logger } from "../../logger.ts";
+import type { HomeTab } from "../home/home-tab.ts";
 import type { SlackMessageStore } from "../message-store.ts";
 import type { Poster } from "../poster.ts";
 import type { SlackMessage } from "../render/blocks.ts";
@@ -17,6 +18,8 @@ export interface ListenerDeps {
   /** Posts once per key, also for listeners' own messages (prompts, notes). */
   poster: Poster;
   names: UserNames;
+  /** The App Home: who opened it, publishing it, and who may change the workspace's settings. */
+  home: HomeTab;
   logger: Logger;
   botUserId: string;
   allowedChannelIds: ReadonlySet<string> | undefined;

@@ -1,4 +1,5 @@
 import type { App } from "@slack/bolt";
+import { registerHomeListeners } from "../home/listeners.ts";
 import { registerActionListeners } from "./actions.ts";
 import { registerCommandListeners } from "./commands.ts";
 import type { ListenerDeps } from "./deps.ts";
@@ -15,4 +16,5 @@ export function registerListeners(app: App, deps: ListenerDeps): void {
   registerActionListeners(app, deps);
   registerViewListeners(app, deps);
   registerLifecycleListeners(app, deps);
+  registerHomeListeners(app, deps);
 }

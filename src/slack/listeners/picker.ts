@@ -2,6 +2,7 @@ import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
 import { NoPuffleKeyError } from "../../drafting/drafting-service.ts";
 import { isPuffleError } from "../../puffle/errors.ts";
+import { INPUTS } from "../ids.ts";
 import { decodeMetadata, encodeMetadata } from "../render/modal-metadata.ts";
 import { type ModalView, pickerModal } from "../render/modals.ts";
 import { loadingModal, noticeModal } from "../render/prompts.ts";
@@ -13,8 +14,11 @@ import type { ListenerDeps } from "./deps.ts";
  * and the campaigns (a Puffle call) arrive with views.update.
  */
 export const PickerMetadataSchema = z.object({
-  /** command: /draft (posts a root message); thread: a waiting thread; settings: the channel default. */
-  mode: z.enum(["command", "thread", "settings"]),
+  /**
+   * command: /draft (posts a root message); thread: a waiting thread; settings: the channel default;
+   * workspace: the workspace default, from the Home tab (which has no channel: see home/default-step.ts).
+   */
+  mode: z.enum(["command", "thread", "settings", "workspace"]),
   teamId: z.string().min(1).max(32),
   channelId: z.string().min(1).max(32),
   threadId: z.number().int().positive().optional(),
@@ -31,6 +35,7 @@ const TITLES = {
   command: "Start a draft",
   thread: "Campaign and step",
   settings: "Channel settings",
+  workspace: "Workspace default",
 } as const;
 
 export async function openPicker(
@@ -74,7 +79,9 @@ export async function pickerView(
     const current =
       input.metadata.mode === "settings" && !input.selectedCampaignId
         ? await deps.drafting.channelChoice(input.metadata.teamId, input.metadata.channelId)
-        : undefined;
+        : input.metadata.mode === "workspace" && !input.selectedCampaignId
+          ? ((await deps.drafting.workspaceStatus(input.metadata.teamId)).defaultStep ?? undefined)
+          : undefined;
     const selectedCampaignId =
       input.selectedCampaignId ??
       current?.campaignId ??
@@ -82,7 +89,7 @@ export async function pickerView(
     const steps = selectedCampaignId
       ? await deps.drafting.listSteps(input.metadata.teamId, selectedCampaignId)
       : [];
-    return pickerModal({
+    const view = pickerModal({
       campaigns,
       steps,
       selectedCampaignId,
@@ -94,6 +101,12 @@ export async function pickerView(
       privateMetadata: encodeMetadata(input.metadata),
       title,
     });
+    // The workspace default is nobody's channel: no "Remember for this channel" there.
+    if (input.metadata.mode !== "workspace") return view;
+    return {
+      ...view,
+      blocks: view.blocks.filter((b) => !("block_id" in b && b.block_id === INPUTS.remember.block)),
+    };
   } catch (error) {
     deps.logger.warn(
       { err: isPuffleError(error) ? error.toLog() : String(error) },

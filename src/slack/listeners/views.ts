@@ -1,6 +1,8 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { StepChoice } from "../../drafting/store.ts";
+import type { ViewAnswer } from "../home/answers.ts";
+import { submitWorkspaceDefault } from "../home/default-step.ts";
 import { VIEWS } from "../ids.ts";
 import { readCustomInstruction, readEditValues, readPickerValues } from "../render/modal-forms.ts";
 import { decodeMetadata } from "../render/modal-metadata.ts";
@@ -40,6 +42,18 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
     const values = readPickerValues(view);
     if (!values.ok) {
       await ack({ response_action: "errors", errors: values.errors });
+      return;
+    }
+    if (metadata?.mode === "workspace") {
+      const { campaignId, nodeId } = values.value;
+      const input = {
+        ack: (answer?: ViewAnswer) => ack(answer),
+        view,
+        teamId: body.team?.id,
+        userId: body.user.id,
+        metadata,
+      };
+      await submitWorkspaceDefault(client, deps, { ...input, choice: { campaignId, nodeId } });
       return;
     }
     if (!metadata || metadata.teamId !== body.team?.id || !channelAllowed(deps, metadata.channelId)) {

@@ -31,6 +31,8 @@ export interface OAuthInstalls {
   pages: InstallPages;
   /** The app was uninstalled (or its bot token revoked): forgets the tokens; answers the workspaces to stop. */
   uninstall(target: UninstallTarget): Promise<string[]>;
+  /** Who installed the app in a workspace (an admin of the app there), when known. */
+  installerOf(teamId: string): Promise<string | undefined>;
 }
 
 export interface UninstallTarget {
@@ -105,6 +107,12 @@ export function createOAuthInstalls(options: {
       const result = await authorizeInstallation(query);
       if (!result.botToken) throw new NoInstallationError(describeQuery(query));
       return result.botToken;
+    },
+
+    async installerOf(teamId) {
+      const query = { teamId, enterpriseId: enterpriseOf.get(teamId), isEnterpriseInstall: false };
+      const installation = await installationStore.fetchInstallation(query).catch(() => undefined);
+      return installation?.user?.id;
     },
 
     async uninstall(target) {
