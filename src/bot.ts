@@ -70,7 +70,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   const port = http.port ?? (await http.listen(config.port));
   let store: Store;
   try {
-    store = await openStore(config.databaseUrl);
+    store = await openStore(config.databaseUrl, { logger: logger.child({ component: "store" }) });
   } catch (error) {
     if (!options.http) await http.close();
     throw error;

@@ -59,7 +59,7 @@ export function createSlackOutput(options: {
       })
     : { forTeam: async () => client };
   const poster = createPoster({ clients, messages, clock, logger: logger.child({ component: "poster" }) });
-  const names = createUserNames({ client, logger });
+  const names = createUserNames({ clients, logger });
   // The Home tab is built after the drafting service, so the presenter's hook is bound late.
   let threadChanged: ((thread: ThreadRecord) => void) | undefined;
   const presenter = createThreadPresenter({

@@ -188,16 +188,18 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
   // ---- outcomes
 
   /** People are shown by name; a mention would ping them on every status change. */
-  async function named(authors: Author[]): Promise<Author[]> {
+  async function named(teamId: string, authors: Author[]): Promise<Author[]> {
     const names = options.names;
     if (!names) return authors;
-    return Promise.all(authors.map(async (a) => (a.name ? a : { ...a, name: await names.nameOf(a.id) })));
+    return Promise.all(
+      authors.map(async (a) => (a.name ? a : { ...a, name: await names.nameOf(teamId, a.id) })),
+    );
   }
 
   async function onQueued(outcome: Extract<TurnOutcome, { type: "queued" }>) {
     const { thread, waiting, fence } = outcome;
     if (waiting.length === 0) return;
-    const authors = await named(uniqueAuthors(waiting.map((w) => w.author)));
+    const authors = await named(thread.teamId, uniqueAuthors(waiting.map((w) => w.author)));
     const message = renderStatusMessage({ kind: "queued", count: waiting.length, authors });
     await showBatchStatus(
       thread,
@@ -212,7 +214,11 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     const state: StatusState =
       outcome.kind === "examples"
         ? { kind: "examples", leadCount: outcome.leadCount ?? 0 }
-        : { kind: "drafting", turnNumber: outcome.turnNumber, requestedBy: await named(outcome.requestedBy) };
+        : {
+            kind: "drafting",
+            turnNumber: outcome.turnNumber,
+            requestedBy: await named(thread.teamId, outcome.requestedBy),
+          };
     const existing = await messages.statusKeyFor(outcome.turnIds);
     const key = existing ?? `status:${thread.id}:${Math.min(...outcome.turnIds)}`;
     // The message now belongs to this batch alone: messages still waiting get a status of their own.
@@ -242,7 +248,7 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     }
     await indicators.start(thread, fence);
     if (outcome.stillWaiting.length > 0) {
-      const authors = await named(uniqueAuthors(outcome.stillWaiting.map((w) => w.author)));
+      const authors = await named(thread.teamId, uniqueAuthors(outcome.stillWaiting.map((w) => w.author)));
       await showBatchStatus(
         thread,
         fence,
@@ -268,7 +274,7 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     const parts = renderDraftCard({
       view: draft,
       revision,
-      requestedBy: await named(requestedBy),
+      requestedBy: await named(thread.teamId, requestedBy),
       live: true,
     });
     let lastTs: string | undefined;
@@ -314,7 +320,7 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
       if (outcome.draftChanged) {
         try {
           if (outcome.kind === "examples") {
-            const requestedBy = await named(outcome.requestedBy);
+            const requestedBy = await named(thread.teamId, outcome.requestedBy);
             const parts = renderExamplesCard({ view: draft, requestedBy, leadNames: draft.leadNames });
             for (const [index, part] of parts.entries()) {
               fence.assertHeld();

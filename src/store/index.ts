@@ -4,6 +4,7 @@ import type { BudgetStore } from "../puffle/budget-store.ts";
 import type { HomeViewers } from "../slack/home/viewers.ts";
 import type { SlackMessageStore } from "../slack/message-store.ts";
 import type { InstallationRecords, OAuthStates } from "../slack/oauth/records.ts";
+import type { StoreLogger } from "./postgres/pool.ts";
 import { createPostgresStore } from "./postgres/store.ts";
 import { createSqliteStore } from "./sqlite/store.ts";
 
@@ -32,6 +33,8 @@ export interface OpenStoreOptions {
    * refuses to start). Default true.
    */
   exclusive?: boolean;
+  /** PostgreSQL: where lost connections and wake-up reconnects are told (default stderr). */
+  logger?: StoreLogger;
 }
 
 const POSTGRES = /^postgres(ql)?:\/\//i;
@@ -39,7 +42,8 @@ const POSTGRES = /^postgres(ql)?:\/\//i;
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (databaseUrl.startsWith("sqlite:"))
     return createSqliteStore({ url: databaseUrl, exclusive: options.exclusive ?? true });
-  if (POSTGRES.test(databaseUrl)) return createPostgresStore({ url: databaseUrl });
+  if (POSTGRES.test(databaseUrl))
+    return createPostgresStore({ url: databaseUrl, ...(options.logger ? { logger: options.logger } : {}) });
   // Name only the scheme: the rest of a database URL may carry a password.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(databaseUrl)?.[0] ?? "(none)";
   throw new Error(

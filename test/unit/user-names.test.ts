@@ -23,7 +23,7 @@ beforeEach(() => {
     retryConfig: { retries: 0 },
     logLevel: LogLevel.ERROR,
   });
-  names = createUserNames({ client, logger: createSilentLogger() });
+  names = createUserNames({ clients: { forTeam: async () => client }, logger: createSilentLogger() });
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -40,57 +40,61 @@ function later(ms: number) {
 
 describe("user names", () => {
   it("looks a person up once and answers from the cache after that", async () => {
-    expect(names.cached("U0DANA")).toBeNull();
+    expect(names.cached("T1", "U0DANA")).toBeNull();
     expect(lookups()).toBe(0);
-    expect(await names.nameOf("U0DANA")).toBe("Dana Scully");
-    expect(names.cached("U0DANA")).toBe("Dana Scully");
-    expect(await names.nameOf("U0DANA")).toBe("Dana Scully");
-    expect(await names.nameOf("U0LEE")).toBe("Lee Adama");
+    expect(await names.nameOf("T1", "U0DANA")).toBe("Dana Scully");
+    expect(names.cached("T1", "U0DANA")).toBe("Dana Scully");
+    expect(await names.nameOf("T1", "U0DANA")).toBe("Dana Scully");
+    expect(await names.nameOf("T1", "U0LEE")).toBe("Lee Adama");
     expect(lookups("U0DANA")).toBe(1);
     expect(lookups("U0LEE")).toBe(1);
   });
 
   it("asks once for several messages from the same person at the same moment", async () => {
-    const answers = await Promise.all([names.nameOf("U0LEE"), names.nameOf("U0LEE"), names.nameOf("U0LEE")]);
+    const answers = await Promise.all([
+      names.nameOf("T1", "U0LEE"),
+      names.nameOf("T1", "U0LEE"),
+      names.nameOf("T1", "U0LEE"),
+    ]);
     expect(answers).toEqual(["Lee Adama", "Lee Adama", "Lee Adama"]);
     expect(lookups("U0LEE")).toBe(1);
   });
 
   it("asks again only after an hour", async () => {
-    expect(await names.nameOf("U0DANA")).toBe("Dana Scully");
+    expect(await names.nameOf("T1", "U0DANA")).toBe("Dana Scully");
     later(59 * 60 * 1000);
-    expect(await names.nameOf("U0DANA")).toBe("Dana Scully");
+    expect(await names.nameOf("T1", "U0DANA")).toBe("Dana Scully");
     expect(lookups("U0DANA")).toBe(1);
     vi.restoreAllMocks();
     later(61 * 60 * 1000);
-    expect(names.cached("U0DANA")).toBeNull();
-    expect(await names.nameOf("U0DANA")).toBe("Dana Scully");
+    expect(names.cached("T1", "U0DANA")).toBeNull();
+    expect(await names.nameOf("T1", "U0DANA")).toBe("Dana Scully");
     expect(lookups("U0DANA")).toBe(2);
   });
 
   it("a slow users.info never holds a message up more than 1.5 s; the name is kept when it comes", async () => {
     slack.delay("users.info", 2500);
     const started = performance.now();
-    expect(await names.nameOf("U0DANA")).toBeNull();
+    expect(await names.nameOf("T1", "U0DANA")).toBeNull();
     const waited = performance.now() - started;
     expect(waited).toBeGreaterThanOrEqual(1400);
     expect(waited).toBeLessThan(2300);
     // The lookup goes on in the background, and its answer serves the next message at once.
-    await eventually(() => names.cached("U0DANA") ?? undefined, 3000, "the late name");
+    await eventually(() => names.cached("T1", "U0DANA") ?? undefined, 3000, "the late name");
     const again = performance.now();
-    expect(await names.nameOf("U0DANA")).toBe("Dana Scully");
+    expect(await names.nameOf("T1", "U0DANA")).toBe("Dana Scully");
     expect(performance.now() - again).toBeLessThan(100);
     expect(lookups("U0DANA")).toBe(1);
   });
 
   it("a failed lookup gives null, is not repeated for a few minutes, then is tried again", async () => {
     slack.failNext("users.info", "user_not_found");
-    expect(await names.nameOf("U0LEE")).toBeNull();
-    expect(names.cached("U0LEE")).toBeNull();
-    expect(await names.nameOf("U0LEE")).toBeNull();
+    expect(await names.nameOf("T1", "U0LEE")).toBeNull();
+    expect(names.cached("T1", "U0LEE")).toBeNull();
+    expect(await names.nameOf("T1", "U0LEE")).toBeNull();
     expect(lookups("U0LEE")).toBe(1);
     later(6 * 60 * 1000);
-    expect(await names.nameOf("U0LEE")).toBe("Lee Adama");
+    expect(await names.nameOf("T1", "U0LEE")).toBe("Lee Adama");
     expect(lookups("U0LEE")).toBe(2);
   });
 
@@ -100,7 +104,35 @@ describe("user names", () => {
       retryConfig: { retries: 0 },
       logLevel: LogLevel.ERROR,
     });
-    const offline = createUserNames({ client, logger: createSilentLogger() });
-    expect(await offline.nameOf("U0DANA")).toBeNull();
+    const offline = createUserNames({
+      clients: { forTeam: async () => client },
+      logger: createSilentLogger(),
+    });
+    expect(await offline.nameOf("T1", "U0DANA")).toBeNull();
+  });
+
+  it("asks with the person's own workspace's client, and keeps names apart per workspace", async () => {
+    const asked: string[] = [];
+    const client = new WebClient(slack.token, {
+      slackApiUrl: slack.url,
+      retryConfig: { retries: 0 },
+      logLevel: LogLevel.ERROR,
+    });
+    const perTeam = createUserNames({
+      clients: {
+        forTeam: async (teamId) => {
+          asked.push(teamId);
+          if (teamId !== "T1") throw new Error("no installation for this workspace");
+          return client;
+        },
+      },
+      logger: createSilentLogger(),
+    });
+    expect(await perTeam.nameOf("T1", "U0DANA")).toBe("Dana Scully");
+    // The same user id in another workspace is another person: not answered from T1's cache.
+    expect(perTeam.cached("T2", "U0DANA")).toBeNull();
+    expect(await perTeam.nameOf("T2", "U0DANA")).toBeNull();
+    expect(asked).toEqual(["T1", "T2"]);
+    expect(perTeam.cached("T1", "U0DANA")).toBe("Dana Scully");
   });
 });

@@ -115,7 +115,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
       await tellUser(client, deps, where(click), OUTDATED);
       return;
     }
-    const author = authorNow(deps, click.userId);
+    const author = authorNow(deps, { teamId: click.ref.teamId, userId: click.userId });
     const sent = await deps.drafting.submitMessage({
       thread: click.ref,
       author,
@@ -123,7 +123,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
       dedupeKeys: [`action:${click.triggerId}`],
     });
     await ack();
-    if (sent.status === "accepted") fillAuthorName(deps, sent.turn.id, author);
+    if (sent.status === "accepted") fillAuthorName(deps, click.ref.teamId, sent.turn.id, author);
   });
 
   onClick(ACTIONS.custom, async (client, click) => {
@@ -138,7 +138,10 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   onClick(ACTIONS.examples, async (client, click) => {
     const thread = await liveCard(client, deps, click);
     if (!thread) return;
-    await deps.drafting.requestExamples({ thread: click.ref, author: await authorOf(deps, click.userId) });
+    await deps.drafting.requestExamples({
+      thread: click.ref,
+      author: await authorOf(deps, { teamId: click.ref.teamId, userId: click.userId }),
+    });
   });
 
   onClick(ACTIONS.edit, async (client, click) => {
@@ -170,7 +173,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   onClick(ACTIONS.save, async (client, click) => {
     const thread = await liveCard(client, deps, click);
     if (!thread) return;
-    const author = await authorOf(deps, click.userId);
+    const author = await authorOf(deps, { teamId: click.ref.teamId, userId: click.userId });
     const saved = await deps.drafting.saveToCampaign({ thread: click.ref, author });
     if (saved.status === "saved") {
       const message = renderSavedToCampaign({
@@ -195,7 +198,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     const retried = await deps.drafting.retryTurn({
       thread: click.ref,
       turnId,
-      author: await authorOf(deps, click.userId),
+      author: await authorOf(deps, { teamId: click.ref.teamId, userId: click.userId }),
     });
     if (retried.status === "refused") {
       await tellUser(client, deps, where(click), "That turn is no longer waiting for a retry.");

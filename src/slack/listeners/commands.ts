@@ -114,7 +114,7 @@ export async function startFromCommand(
     );
     return;
   }
-  const author = await authorOf(deps, input.userId);
+  const author = await authorOf(deps, { teamId: input.teamId, userId: input.userId });
   const started = await deps.drafting.startDraft({
     thread: { teamId: input.teamId, channelId: input.channelId, threadTs: ts },
     step: input.step,

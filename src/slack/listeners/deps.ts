@@ -40,23 +40,29 @@ export function channelAllowed(deps: ListenerDeps, channelId: string, channelTyp
   return deps.allowedChannelIds.has(channelId);
 }
 
-export async function authorOf(deps: ListenerDeps, userId: string, hint?: string | null): Promise<Author> {
-  return { id: userId, name: hint?.trim() || (await deps.names.nameOf(userId)) };
+/** A person in a workspace (names are looked up with that workspace's token). */
+export interface Person {
+  teamId: string;
+  userId: string;
+}
+
+export async function authorOf(deps: ListenerDeps, who: Person, hint?: string | null): Promise<Author> {
+  return { id: who.userId, name: hint?.trim() || (await deps.names.nameOf(who.teamId, who.userId)) };
 }
 
 /**
  * The author of a message, without waiting: the message must be recorded in the order it
  * arrived, before any Slack call. An unknown name is looked up afterwards (see `fillAuthorName`).
  */
-export function authorNow(deps: ListenerDeps, userId: string, hint?: string | null): Author {
-  return { id: userId, name: hint?.trim() || deps.names.cached(userId) };
+export function authorNow(deps: ListenerDeps, who: Person, hint?: string | null): Author {
+  return { id: who.userId, name: hint?.trim() || deps.names.cached(who.teamId, who.userId) };
 }
 
 /** Looks up a missing name after the turn is safely recorded, for attribution when turns merge. */
-export function fillAuthorName(deps: ListenerDeps, turnId: number, author: Author): void {
+export function fillAuthorName(deps: ListenerDeps, teamId: string, turnId: number, author: Author): void {
   if (author.name) return;
   deps.names
-    .nameOf(author.id)
+    .nameOf(teamId, author.id)
     .then((name) => (name ? deps.drafting.noteAuthorName(turnId, name) : undefined))
     .catch((error: unknown) => deps.logger.debug({ err: (error as Error).message }, "users.name_not_saved"));
 }

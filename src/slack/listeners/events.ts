@@ -103,7 +103,11 @@ async function onMessage(
     return;
   }
 
-  const author = authorNow(deps, user, event.user_profile?.display_name || event.user_profile?.real_name);
+  const author = authorNow(
+    deps,
+    { teamId: ref.teamId, userId: user },
+    event.user_profile?.display_name || event.user_profile?.real_name,
+  );
   if (mapped) {
     const result = await deps.drafting.submitMessage({
       thread: ref,
@@ -112,7 +116,7 @@ async function onMessage(
       slackTs: event.ts,
       dedupeKeys,
     });
-    if (result.status === "accepted") fillAuthorName(deps, result.turn.id, author);
+    if (result.status === "accepted") fillAuthorName(deps, ref.teamId, result.turn.id, author);
     log.info({ result: result.status, mention: input.isMention }, "event.turn");
     return;
   }
@@ -136,7 +140,7 @@ async function onMessage(
     "event.draft_started",
   );
   if (started.status === "accepted" || started.status === "needs_step")
-    fillAuthorName(deps, started.turn.id, author);
+    fillAuthorName(deps, ref.teamId, started.turn.id, author);
   if (started.status === "needs_step") {
     const threadId = started.thread.id;
     deps.later("event.step_prompt", () =>

@@ -60,12 +60,12 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     // Recorded before Slack hears back, like a typed message; the name is looked up afterwards.
-    const author = authorNow(deps, user.id);
+    const author = authorNow(deps, { teamId: team.id, userId: user.id });
     const dedupeKeys = [`shortcut:${triggerId}`];
     if (await deps.drafting.findThread(ref)) {
       const sent = await deps.drafting.submitMessage({ thread: ref, author, text: brief, dedupeKeys });
       await ack();
-      if (sent.status === "accepted") fillAuthorName(deps, sent.turn.id, author);
+      if (sent.status === "accepted") fillAuthorName(deps, team.id, sent.turn.id, author);
       return;
     }
     const step = await deps.drafting.resolveStep({
@@ -84,7 +84,7 @@ export function registerShortcutListeners(app: App, deps: ListenerDeps): void {
       "shortcut.draft_started",
     );
     if (started.status === "accepted" || started.status === "needs_step")
-      fillAuthorName(deps, started.turn.id, author);
+      fillAuthorName(deps, team.id, started.turn.id, author);
     if (started.status === "needs_step") {
       const threadId = started.thread.id;
       await openPicker(client, deps, {

@@ -125,7 +125,7 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
         const chosen = await deps.drafting.chooseStep({
           threadId: metadata.threadId,
           step: choice,
-          author: await authorOf(deps, userId),
+          author: await authorOf(deps, { teamId: metadata.teamId, userId }),
         });
         if (chosen.status === "refused") {
           await tellUser(client, deps, where, "This draft already has its campaign and step.");
@@ -160,7 +160,7 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
     // A newer card since the modal opened does not make a typed instruction worthless: send it.
     await deps.drafting.submitMessage({
       thread: ref,
-      author: await authorOf(deps, body.user.id),
+      author: await authorOf(deps, { teamId: ref.teamId, userId: body.user.id }),
       text: instruction.value,
       dedupeKeys: [`view:${view.id}`],
     });
@@ -201,7 +201,7 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
       return;
     }
     await ack();
-    const author = await authorOf(deps, body.user.id);
+    const author = await authorOf(deps, { teamId: ref.teamId, userId: body.user.id });
     const where = { channel: ref.channelId, user: body.user.id, threadTs: ref.threadTs };
     try {
       const saved = await deps.drafting.editDraft({
