@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import type { GeneratedExample, LeadInput, Session, Skeleton } from "../puffle/schemas.ts";
 
+/** The shapes of a draft's parts as the drafting layer hands them out (Puffle's, checked by its schemas). */
+export type { GeneratedExample, LeadInput, Skeleton };
+
 /** The draft as the Slack layer renders it. */
 export interface DraftView {
   sessionId: string;

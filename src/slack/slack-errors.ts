@@ -48,6 +48,16 @@ export function slackErrorCode(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** An error from a Web API call (as opposed to one of ours). */
+export function isSlackApiError(error: unknown): boolean {
+  return (
+    error instanceof WebAPIPlatformError ||
+    error instanceof WebAPIHTTPError ||
+    error instanceof WebAPIRateLimitedError ||
+    error instanceof WebAPIRequestError
+  );
+}
+
 /** Slack refused with exactly this error code. */
 export function isSlackError(error: unknown, code: string): boolean {
   return error instanceof WebAPIPlatformError && error.data.error === code;

@@ -2,7 +2,10 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 
-/** Data flows one way: slack -> drafting -> puffle; leaves are imported by anyone; src never imports the emulator. */
+/**
+ * Data flows one way: slack -> drafting -> puffle (Slack sees Puffle only through drafting); config,
+ * logger and clock are leaves anyone may import; src never imports the emulator.
+ */
 const root = new URL("../../src/", import.meta.url).pathname;
 
 function files(dir: string): string[] {
@@ -22,7 +25,11 @@ const layerOf = (path: string) => relative(root, path).split("/")[0] ?? "";
 const FORBIDDEN: Record<string, string[]> = {
   puffle: ["drafting", "slack", "@slack/", "@trigger.dev/"],
   drafting: ["slack", "@slack/"],
+  slack: ["puffle", "@trigger.dev/"],
 };
+
+/** Modules every layer may use, which therefore use no other module of ours. */
+const LEAVES = ["config.ts", "logger.ts", "clock.ts"];
 
 describe("layers", () => {
   it("puffle knows nothing of drafting or Slack; drafting nothing of Slack; nothing imports the emulator", () => {
@@ -39,5 +46,15 @@ describe("layers", () => {
     }
     expect(problems).toEqual([]);
     expect(files(root).length).toBeGreaterThan(20);
+  });
+
+  it("config, logger and clock are leaves: they import no other module of the app", () => {
+    const problems: string[] = [];
+    for (const leaf of LEAVES) {
+      for (const spec of importsOf(join(root, leaf))) {
+        if (spec.startsWith(".")) problems.push(`${leaf} imports ${spec}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

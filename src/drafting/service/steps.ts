@@ -1,6 +1,10 @@
 import { CONTRACT } from "../../puffle/contract.ts";
 import { isPuffleError } from "../../puffle/errors.ts";
 import type { Campaign, SequenceNode } from "../../puffle/schemas.ts";
+
+/** Campaigns and their steps as the catalog lists them (Puffle's shapes, checked by its schemas). */
+export type { Campaign, SequenceNode };
+
 import { stepLabel } from "../campaign-context.ts";
 import type { StepChoice } from "../store.ts";
 import type { ServiceContext, SharedHelpers } from "./context.ts";

@@ -1,8 +1,8 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
+import { failureLog, failureOf } from "../../drafting/failures.ts";
 import type { ThreadRecord, ThreadRef } from "../../drafting/store.ts";
-import { isPuffleError } from "../../puffle/errors.ts";
 import {
   ACTIONS,
   INPUTS,
@@ -12,9 +12,11 @@ import {
   REFINES,
   type RefineKind,
 } from "../ids.ts";
+import { failureSentence } from "../render/failure-words.ts";
 import { encodeMetadata } from "../render/modal-metadata.ts";
 import { customRefineModal, editModal } from "../render/modals.ts";
 import { loadingModal, noticeModal, renderSavedToCampaign } from "../render/prompts.ts";
+import { isSlackApiError, slackErrorCode } from "../slack-errors.ts";
 import {
   authorNow,
   authorOf,
@@ -338,23 +340,15 @@ const SAVE_REFUSALS: Record<SaveRefusal, (detail?: string) => string> = {
     `Puffle only accepts edits to draft campaigns${status ? `; this one is ${status}` : ""}. Copy the draft into Puffle instead.`,
 };
 
+/** What the person is told when their click could not be done: the shared failure words. */
 function failureText(error: unknown): string {
-  if (isPuffleError(error)) {
-    if (error.code === "unauthorized")
-      return "Puffle did not accept the bot's API key. An admin needs to check PUFFLE_API_KEY.";
-    if (error.code === "not_found") return "Puffle could not find this draft's campaign or session any more.";
-    return "Puffle could not do that just now. Try again in a minute.";
-  }
-  return "Something went wrong on our side. Try again in a minute.";
+  const code = failureOf(error);
+  return failureSentence(code, { retryable: false }) || failureSentence("internal");
 }
 
-function describe(error: unknown): string {
-  if (isPuffleError(error)) return `${error.code} ${error.status ?? ""}`.trim();
-  if (error && typeof error === "object" && "data" in error) {
-    const data = (error as { data?: { error?: string } }).data;
-    if (data?.error) return data.error;
-  }
-  return error instanceof Error ? error.message : String(error);
+/** For the log line: Slack's error code for a Slack call, else the drafting failure. */
+function describe(error: unknown): Record<string, unknown> {
+  return isSlackApiError(error) ? { slack: slackErrorCode(error) } : failureLog(error);
 }
 
 function escapeRegExp(text: string) {

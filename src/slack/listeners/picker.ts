@@ -1,8 +1,8 @@
 import type { WebClient } from "@slack/web-api";
 import { z } from "zod";
-import { NoPuffleKeyError } from "../../drafting/drafting-service.ts";
-import { isPuffleError } from "../../puffle/errors.ts";
+import { failureLog, failureOf } from "../../drafting/failures.ts";
 import { INPUTS } from "../ids.ts";
+import { failureSentence } from "../render/failure-words.ts";
 import { decodeMetadata, encodeMetadata } from "../render/modal-metadata.ts";
 import { type ModalView, pickerModal } from "../render/modals.ts";
 import { loadingModal, noticeModal } from "../render/prompts.ts";
@@ -108,16 +108,13 @@ export async function pickerView(
       blocks: view.blocks.filter((b) => !("block_id" in b && b.block_id === INPUTS.remember.block)),
     };
   } catch (error) {
-    deps.logger.warn(
-      { err: isPuffleError(error) ? error.toLog() : String(error) },
-      "picker.campaigns_unavailable",
-    );
+    deps.logger.warn({ err: failureLog(error) }, "picker.campaigns_unavailable");
+    const code = failureOf(error);
+    // Puffle's own trouble: the list could not be fetched; otherwise the failure's own words.
     const why =
-      error instanceof NoPuffleKeyError
-        ? "This workspace has not connected a Puffle account yet. An admin can connect one in the app's Home tab."
-        : isPuffleError(error) && error.code === "unauthorized"
-          ? "Puffle did not accept the workspace's API key. An admin needs to check it (the app's Home tab, or PUFFLE_API_KEY)."
-          : "Puffle could not list the campaigns just now. Close this and try again in a minute.";
+      code === "no_puffle_key" || code === "unauthorized" || code === "forbidden" || code === "out_of_credits"
+        ? failureSentence(code)
+        : "Puffle could not list the campaigns just now. Close this and try again in a minute.";
     return noticeModal(title, why);
   }
 }

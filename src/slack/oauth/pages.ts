@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type CodedError, ErrorCode, type Installation, type InstallProvider } from "@slack/oauth";
 import type { Logger } from "../../logger.ts";
+import { classifySlackError, isSlackApiError } from "../slack-errors.ts";
 import { BOT_SCOPES } from "./scopes.ts";
 
 /**
@@ -114,8 +115,7 @@ function describeFailure(error: CodedError): { status: number; reason: string; t
     case ErrorCode.AuthorizationError:
       return { status: 400, reason: "cancelled", text: "The install was cancelled in Slack." };
     default: {
-      const slackCode = (error as { data?: { error?: unknown } }).data?.error;
-      const reason = typeof slackCode === "string" ? slackCode : "unknown";
+      const reason = isSlackApiError(error) ? classifySlackError(error).code : "unknown";
       return {
         status: 502,
         reason,

@@ -1,6 +1,6 @@
+import type { GeneratedExample, LeadInput } from "../../drafting/draft-view.ts";
 import { type DraftView, fillMergeFields } from "../../drafting/draft-view.ts";
 import type { Author } from "../../drafting/outcomes.ts";
-import type { GeneratedExample, LeadInput } from "../../puffle/schemas.ts";
 import { ACTIONS, cardButtonValue, REFINES, type RefineKind, refineActionId } from "../ids.ts";
 import { authorList, escapeMrkdwn } from "../text.ts";
 import {

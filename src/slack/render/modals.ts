@@ -1,4 +1,4 @@
-import type { Campaign, SequenceNode } from "../../puffle/schemas.ts";
+import type { Campaign, SequenceNode } from "../../drafting/service/steps.ts";
 import { INPUTS, VIEWS } from "../ids.ts";
 import { SLACK_LIMITS as L } from "../limits.ts";
 import { truncate } from "../text.ts";

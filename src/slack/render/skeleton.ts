@@ -1,5 +1,4 @@
-import type { DraftView } from "../../drafting/draft-view.ts";
-import type { Skeleton } from "../../puffle/schemas.ts";
+import type { DraftView, Skeleton } from "../../drafting/draft-view.ts";
 import { truncate } from "../text.ts";
 import { type Block, divider } from "./blocks.ts";
 import { BLANK_LINE, bold, joinRuns, NEWLINE, plain, type Run, richTextBlocks } from "./rich-text.ts";

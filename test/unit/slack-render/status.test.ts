@@ -126,7 +126,7 @@ describe("renderFailure", () => {
       "Your Puffle workspace is out of credits. Add credits in Puffle, then press Retry.",
     );
     expect(words("unauthorized")).toBe(
-      "Puffle did not accept our API key. An admin needs to check PUFFLE_API_KEY.",
+      "Puffle did not accept the API key. An admin needs to check the workspace's Puffle key (the app's Home tab, or PUFFLE_API_KEY).",
     );
     expect(words("no_framework")).toBe(
       "Puffle needs a draft before it can generate examples. Reply in the thread first.",
