@@ -173,6 +173,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     async idle() {
       await receiver.idle();
       await background.idle();
+      await home.idle();
     },
     busy() {
       return receiver.inFlight > 0 || background.size > 0;

@@ -88,6 +88,15 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
   const queues = new Map<number, Promise<void>>();
   /** Status messages of turns that may stream, waiting to see whether a stream starts. */
   const deferred = new Map<string, TimerHandle>();
+  /** Who waits (idle) for the deferred status posts to be done or cancelled. */
+  let deferredWaiters: (() => void)[] = [];
+  const dropDeferred = (batch: string) => {
+    deferred.delete(batch);
+    if (deferred.size > 0) return;
+    const waiters = deferredWaiters;
+    deferredWaiters = [];
+    for (const wake of waiters) wake();
+  };
   const postDeferred = new Map<string, () => void>();
   const writer = createStreamWriter({
     clients: options.clients,
@@ -238,8 +247,8 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
       deferred.set(
         batch,
         clock.setTimeout(() => {
-          deferred.delete(batch);
           post();
+          dropDeferred(batch);
         }, options.statusDeferMs ?? STATUS_DEFER_MS),
       );
     } else {
@@ -363,8 +372,8 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
   function cancelDeferred(batch: string) {
     const timer = deferred.get(batch);
     if (timer !== undefined) clock.clearTimeout(timer);
-    deferred.delete(batch);
     postDeferred.delete(batch);
+    dropDeferred(batch);
   }
 
   async function onFailed(outcome: Extract<TurnOutcome, { type: "failed" }>) {
@@ -428,8 +437,8 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
         const timer = deferred.get(batch);
         if (timer !== undefined && outcome.runStatus !== "QUEUED" && outcome.streams.length === 0) {
           clock.clearTimeout(timer);
-          deferred.delete(batch);
           postDeferred.get(batch)?.();
+          dropDeferred(batch);
         }
         return Promise.resolve();
       }
@@ -489,13 +498,20 @@ export function createThreadPresenter(options: ThreadPresenterOptions): ThreadPr
     async close() {
       indicators.close();
       writer.close();
-      for (const timer of deferred.values()) clock.clearTimeout(timer);
-      deferred.clear();
+      for (const [batch, timer] of deferred) {
+        clock.clearTimeout(timer);
+        dropDeferred(batch);
+      }
       await Promise.allSettled([...queues.values()]);
       await Promise.allSettled([...editors.values()].map((editor) => editor.flush()));
     },
+    /** Resolves when nothing is queued to show and no status post waits for its deferral to end. */
     async idle() {
-      while (queues.size > 0) await Promise.allSettled([...queues.values()]);
+      for (;;) {
+        if (queues.size > 0) await Promise.allSettled([...queues.values()]);
+        else if (deferred.size > 0) await new Promise<void>((resolve) => deferredWaiters.push(resolve));
+        else return;
+      }
     },
   };
 }

@@ -37,8 +37,8 @@ describe("restart recovery", () => {
     const second = await harness.start();
     expect(second.resumed).toBe(1);
     await second.waitFor("result", started.thread.id, 1, 5000);
-    // Give a duplicate every chance to appear.
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // A duplicate would come from a loop still running: wait until there is none.
+    await second.service.idle();
     expect(second.outcomesFor(started.thread.id, "result")).toHaveLength(1);
     expect(first.outcomesFor(started.thread.id, "result")).toHaveLength(0);
     const sessionId = (await second.store.getThreadById(started.thread.id))?.sessionId ?? "";

@@ -26,7 +26,6 @@ import {
 } from "../support/harness.ts";
 
 const draft = SEED.draftCampaign;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The live (button-carrying) draft card of a thread, once there is one. */
 function liveCard(e2e: E2E, channel: string, threadTs: string, header = /Draft v\d/): Promise<StoredMessage> {
@@ -201,7 +200,7 @@ describe("buttons on the draft card", () => {
     expect(body.response_action).toBe("errors");
     expect(Object.values(body.errors as Record<string, string>).join(" ")).toMatch(/working on this draft/i);
 
-    await sleep(300);
+    await e2e.bot.idle();
     expect(e2e.emulator.stats().requests["sessions.patch"] ?? 0).toBe(0);
     expect(e2e.emulator.state.sessions.get(sessionId)?.draft_subject).toBe(subjectBefore);
     // The turn still finishes, and no card ever shows the refused edit.
@@ -283,7 +282,7 @@ describe("buttons on the draft card", () => {
     );
     expect(told.text).toMatch(/AI step/);
     expect(told.thread_ts).toBe(root.ts);
-    await sleep(200);
+    await e2e.bot.idle();
     expect(e2e.emulator.stats().requests["nodes.update"] ?? 0).toBe(0);
     expect(JSON.stringify(e2e.emulator.state.nodes.get(draft.aiNodeId))).toBe(aiNodeBefore);
     expect(botReplies(e2e.slack, channel, root.ts).some((m) => /Saved the subject/.test(m.text))).toBe(false);
@@ -368,7 +367,7 @@ describe("buttons on the draft card", () => {
         e2e.slack.ephemerals(channel, DANA).filter((m) => /outdated/i.test(m.text)).length === 2 &&
         e2e.slack.ephemerals("C0OTHER", DANA).some((m) => /outdated/i.test(m.text)),
     );
-    await sleep(300);
+    await e2e.bot.idle();
     expect(sentTo(e2e, a.sessionId)).toHaveLength(turnsA);
     expect(sentTo(e2e, b.sessionId)).toHaveLength(turnsB);
     expect(e2e.emulator.stats().requests["sessions.turn"]).toBe(turnsA + turnsB);
@@ -404,7 +403,7 @@ describe("a turn that outlives the deadline", () => {
 
     expect(e2e.emulator.finishTask(sessionId)).toBe(true);
     // The watch ended at the deadline: nothing shows the result until someone checks.
-    await sleep(400);
+    await e2e.bot.idle();
     expect(draftCards(e2e.slack, channel, root.ts)).toHaveLength(0);
 
     await click(e2e, { user: LEE, channel, message: late, actionId: ACTIONS.checkAgain });

@@ -117,7 +117,7 @@ describe("a drafting conversation in a thread", () => {
       e2e.slack.ephemerals(CHANNEL, DANA).find((m) => /outdated/i.test(m.text ?? "")),
     );
     expect(ephemeral).toBeTruthy();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await e2e.bot.idle();
     expect(e2e.emulator.state.turnRequests(await sessionOf(root.ts))).toHaveLength(turnsBefore);
   });
 
@@ -152,7 +152,7 @@ describe("a drafting conversation in a thread", () => {
     await humanReply(elsewhere.ts, "a reply in a thread we do not own");
     await e2e.requester.event(messageEvent({ channel: CHANNEL, user: DANA, text: "plain channel chatter" }));
 
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await e2e.bot.idle();
     expect(e2e.emulator.state.turnRequests(sessionId)).toHaveLength(1);
     expect(botReplies(e2e.slack, CHANNEL, elsewhere.ts)).toHaveLength(0);
     expect(e2e.emulator.stats().requests["sessions.create"]).toBe(1);

@@ -116,7 +116,7 @@ describe("exactly once", () => {
     );
 
     await e2e.slack.waitFor(() => draftCards(e2e.slack, CHANNEL, root.ts).length > 0 || undefined);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await e2e.bot.idle();
     const sent = e2e.emulator.state.turnRequests(sessionId).map((r) => r.message);
     const all = sent.join("\n");
     expect(all.match(/fintech, 500 people/g)).toHaveLength(1);
@@ -137,7 +137,7 @@ describe("exactly once", () => {
       retryReason: "http_error",
     });
     expect(retried.status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await e2e.bot.idle();
     expect(e2e.emulator.state.turnRequests(await sessionOf(root.ts))).toHaveLength(1);
     expect(e2e.emulator.stats().requests["sessions.create"]).toBe(1);
   });
@@ -151,7 +151,7 @@ describe("signed requests", () => {
     const stale = await e2e.requester.event(event, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 });
     expect(forged.status).toBe(401);
     expect(stale.status).toBe(401);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await e2e.bot.idle();
     expect(
       await e2e.bot.drafting.findThread({ teamId: e2e.slack.teamId, channelId: CHANNEL, threadTs: root.ts }),
     ).toBeUndefined();
@@ -179,7 +179,7 @@ describe("malformed input", () => {
       "content-type": "application/x-www-form-urlencoded",
     });
     expect(garbage.status).toBeGreaterThanOrEqual(400);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await e2e.bot.idle();
     const lines = e2e.logs.slice(before).join("");
     expect(lines).toContain("event.malformed");
     expect(lines).toContain("command.malformed");
@@ -308,7 +308,7 @@ describe("restart", () => {
     await waitForReplyMatching(root.ts, /Drafting/);
     await e2e.restart();
     await waitForReplyMatching(root.ts, /question/i, 8000);
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    await e2e.bot.idle();
     const answers = botReplies(e2e.slack, CHANNEL, root.ts).filter((m) => /question/i.test(visibleText(m)));
     expect(answers).toHaveLength(1);
     expect(e2e.emulator.state.turnRequests(await sessionOf(root.ts))).toHaveLength(1);

@@ -26,7 +26,6 @@ import {
 } from "../support/harness.ts";
 
 const draft = SEED.draftCampaign;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Root messages the bot posted at the top level of a channel. */
 function botRoots(e2e: E2E, channel: string): StoredMessage[] {
@@ -176,7 +175,7 @@ describe("with the workspace default step", () => {
     expect(stepBlock).toBeDefined();
     expect(body.errors).toEqual({ [stepBlock ?? ""]: expect.stringMatching(/choose a step/i) });
 
-    await sleep(300);
+    await e2e.bot.idle();
     expect(e2e.slack.messages(channel)).toHaveLength(0);
     expect(e2e.emulator.stats().requests["sessions.create"] ?? 0).toBe(0);
   });
@@ -227,7 +226,7 @@ describe("with the workspace default step", () => {
       errors: expect.objectContaining({}),
     });
     expect(JSON.stringify(ackBody(response).errors)).toMatch(/Choose one of this campaign's steps/);
-    await sleep(300);
+    await e2e.bot.idle();
     expect(e2e.slack.messages(channel)).toHaveLength(0);
   });
 
@@ -393,7 +392,7 @@ describe("with the workspace default step", () => {
     await waitForQuestion(e2e, channel, root.ts);
     const sessionId = await sessionOf(e2e, channel, root.ts);
     expect(sentTo(e2e, sessionId)).toEqual(["draft an intro for VPs of Marketing"]);
-    await sleep(300);
+    await e2e.bot.idle();
     expect(sentTo(e2e, sessionId)).toHaveLength(1);
     expect(e2e.emulator.stats().requests["sessions.create"]).toBe(1);
     // The answer is in the thread, not in a new one under the mention.
@@ -502,7 +501,7 @@ describe("with a channel allow-list", () => {
     const inAllowed = await humanMention(e2e, { channel: allowed, text: "intro for CTOs" });
     await waitForQuestion(e2e, allowed, inAllowed.ts);
 
-    await sleep(200);
+    await e2e.bot.idle();
     expect(e2e.slack.messages(CHANNEL).filter((m) => m.bot_id)).toHaveLength(0);
     expect(e2e.slack.ephemerals(CHANNEL)).toHaveLength(0);
     expect(botReplies(e2e.slack, CHANNEL, ignored.ts)).toHaveLength(0);
@@ -518,7 +517,7 @@ describe("with a channel allow-list", () => {
     await e2e.requester.command({ user_id: DANA, channel_id: CHANNEL, text: "intro for CFOs" });
     const told = await e2e.slack.waitFor(() => e2e.slack.ephemerals(CHANNEL, DANA)[0]);
     expect(told.text).toMatch(/not enabled in this channel/);
-    await sleep(200);
+    await e2e.bot.idle();
     expect(e2e.slack.messages(CHANNEL).filter((m) => m.bot_id)).toHaveLength(0);
     expect(e2e.slack.callsTo("views.open")).toHaveLength(opens);
     expect(e2e.emulator.stats().requests["sessions.create"] ?? 0).toBe(0);

@@ -192,7 +192,7 @@ describe("the App Home tab", () => {
     expect(publishesFor(e2e, NEVER_OPENED)).toHaveLength(0);
     expect(e2e.logs.filter((line) => /home\.(publish_failed|viewer_lookup_failed)/.test(line))).toEqual([]);
     // Coalesced: one turn (started, then finished) is a publish or two, not one per change.
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    await e2e.bot.idle();
     expect(publishesFor(e2e, LEE).length - before).toBeLessThanOrEqual(2);
   });
 
