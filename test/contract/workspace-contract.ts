@@ -132,6 +132,19 @@ export function defineWorkspaceContract(
       expect(await store.lockInstallationRefresh("T:T9", "d", 1, 1)).toBe(false);
     });
 
+    it("remembers the workspaces of an org-wide install, and gives them up when it is removed", async () => {
+      expect(await store.enterpriseOfWorkspace("T1")).toBeUndefined();
+      await store.noteOrgWorkspace("T1", "E1", 10);
+      await store.noteOrgWorkspace("T2", "E1", 11);
+      await store.noteOrgWorkspace("T3", "E2", 12);
+      await store.noteOrgWorkspace("T1", "E1", 13); // seen again: still one row
+      expect(await store.enterpriseOfWorkspace("T1")).toBe("E1");
+      expect((await store.takeOrgWorkspaces("E1")).sort()).toEqual(["T1", "T2"]);
+      expect(await store.enterpriseOfWorkspace("T1")).toBeUndefined();
+      expect(await store.takeOrgWorkspaces("E1")).toEqual([]);
+      expect(await store.enterpriseOfWorkspace("T3")).toBe("E2");
+    });
+
     it("spends an install state once, and never after it expired", async () => {
       await store.putOAuthState("s1", '{"a":1}', 1000);
       await store.putOAuthState("s2", "{}", 1000);

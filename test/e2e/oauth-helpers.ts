@@ -128,7 +128,13 @@ export async function mention(e2e: E2E, who: Team, text: string): Promise<Stored
 }
 
 /** A person replies in a thread. */
-export async function reply(e2e: E2E, who: Team, threadTs: string, text: string): Promise<void> {
+export async function reply(
+  e2e: E2E,
+  who: Team,
+  threadTs: string,
+  text: string,
+  delivery: Parameters<SlackRequester["event"]>[1] = {},
+): Promise<void> {
   const message = e2e.slack.addHumanMessage({
     channel: who.channel,
     user: who.userId,
@@ -144,7 +150,7 @@ export async function reply(e2e: E2E, who: Team, threadTs: string, text: string)
     thread_ts: threadTs,
     team: who.teamId,
   });
-  const response = await requesterFor(e2e, who).event(event);
+  const response = await requesterFor(e2e, who).event(event, delivery);
   if (response.status !== 200) throw new Error(`message event answered ${response.status}`);
 }
 

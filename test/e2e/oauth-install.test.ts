@@ -12,6 +12,7 @@ import {
   redirectBack,
   reply,
   requesterFor,
+  restartWith,
   team,
   threadOf,
 } from "./oauth-helpers.ts";
@@ -199,6 +200,18 @@ describe("an org-wide install", () => {
     const calls = e2e.slack.calls.filter((call) => call.args.channel === sales.channel);
     expect(calls.length).toBeGreaterThan(0);
     expect(new Set(calls.map((call) => call.teamId))).toEqual(new Set(["E0GRID"]));
+
+    // A turn running when the bot restarts is resumed with no delivery to name the enterprise: the
+    // store remembers which enterprise the workspace belongs to, so its result is still shown.
+    e2e.emulator.faults.inject({ kind: "slow_task", delayMs: 1500, route: "sessions.turn" });
+    await reply(e2e, sales, root.ts, "VPs at fintechs, ask for 15 minutes", { authorizations });
+    await e2e.slack.waitFor(() => (e2e.emulator.stats().requests["sessions.turn"] ?? 0) >= 2);
+    await restartWith(e2e, (config) => config);
+    const card = await e2e.slack.waitFor(() => draftCards(e2e.slack, sales.channel, root.ts)[0], {
+      timeoutMs: 10_000,
+    });
+    expect(card).toMatchObject({ user: "UBOTGRID" });
+    e2e.emulator.faults.clear();
   });
 });
 

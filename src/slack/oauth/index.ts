@@ -82,12 +82,29 @@ export function createOAuthInstalls(options: {
     logger,
     ...(options.refreshWaitMs === undefined ? {} : { waitMs: options.refreshWaitMs }),
   });
+  // Workspaces of org-wide installs: remembered here and in the store (another replica, or this one
+  // after a restart, resumes their work with no delivery to say which enterprise they belong to).
   const enterpriseOf = new Map<string, string>();
   const remember = (teamId: string | undefined, enterpriseId: string | undefined) => {
     if (!teamId || !enterpriseId || enterpriseOf.get(teamId) === enterpriseId) return;
     if (enterpriseOf.size >= MAX_REMEMBERED_TEAMS)
       enterpriseOf.delete(enterpriseOf.keys().next().value as string);
     enterpriseOf.set(teamId, enterpriseId);
+    store.noteOrgWorkspace(teamId, enterpriseId, clock.now()).catch((error: unknown) => {
+      enterpriseOf.delete(teamId);
+      logger.warn(
+        { teamId, err: error instanceof Error ? error.message : String(error) },
+        "oauth.org_note_failed",
+      );
+    });
+  };
+  const queryFor = async (teamId: string) => {
+    let enterpriseId = enterpriseOf.get(teamId);
+    if (enterpriseId === undefined) {
+      enterpriseId = await store.enterpriseOfWorkspace(teamId);
+      if (enterpriseId !== undefined) enterpriseOf.set(teamId, enterpriseId);
+    }
+    return { teamId, enterpriseId, isEnterpriseInstall: false };
   };
 
   return {
@@ -103,14 +120,15 @@ export function createOAuthInstalls(options: {
     },
 
     async tokenFor(teamId) {
-      const query = { teamId, enterpriseId: enterpriseOf.get(teamId), isEnterpriseInstall: false };
+      const query = await queryFor(teamId);
       const result = await authorizeInstallation(query);
       if (!result.botToken) throw new NoInstallationError(describeQuery(query));
       return result.botToken;
     },
 
     async installerOf(teamId) {
-      const query = { teamId, enterpriseId: enterpriseOf.get(teamId), isEnterpriseInstall: false };
+      const query = await queryFor(teamId).catch(() => undefined);
+      if (!query) return undefined;
       const installation = await installationStore.fetchInstallation(query).catch(() => undefined);
       return installation?.user?.id;
     },
@@ -118,9 +136,12 @@ export function createOAuthInstalls(options: {
     async uninstall(target) {
       await installationStore.deleteInstallation?.(target);
       const teams = new Set(target.teamId ? [target.teamId] : []);
-      if (target.isEnterpriseInstall && target.enterpriseId)
+      if (target.isEnterpriseInstall && target.enterpriseId) {
+        for (const teamId of await store.takeOrgWorkspaces(target.enterpriseId)) teams.add(teamId);
         for (const [teamId, enterpriseId] of enterpriseOf)
           if (enterpriseId === target.enterpriseId) teams.add(teamId);
+        for (const teamId of teams) enterpriseOf.delete(teamId);
+      }
       return [...teams];
     },
   };

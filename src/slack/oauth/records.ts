@@ -28,6 +28,14 @@ export interface InstallationRecords {
   /** Takes the installation's refresh lock for `owner` until `now + ttlMs`, unless another owner holds it. */
   lockInstallationRefresh(installKey: string, owner: string, now: number, ttlMs: number): Promise<boolean>;
   unlockInstallationRefresh(installKey: string, owner: string): Promise<void>;
+  /**
+   * A workspace of an org-wide install, seen in a delivery: remembered so that every replica, also after
+   * a restart, finds the enterprise's installation for it (work resumed for it has no delivery to go by).
+   */
+  noteOrgWorkspace(teamId: string, enterpriseId: string, now: number): Promise<void>;
+  enterpriseOfWorkspace(teamId: string): Promise<string | undefined>;
+  /** The workspaces seen under an enterprise, and forgets them (its org-wide install was removed). */
+  takeOrgWorkspaces(enterpriseId: string): Promise<string[]>;
 }
 
 export interface OAuthStates {

@@ -86,6 +86,20 @@ export const WORKSPACE_QUERIES = {
     name: "delete_installation",
     text: "DELETE FROM installations WHERE install_key = $1",
   },
+  noteOrgWorkspace: {
+    name: "note_org_workspace",
+    text:
+      "INSERT INTO org_workspaces (team_id, enterprise_id, seen_at) VALUES ($1, $2, $3) " +
+      "ON CONFLICT (team_id) DO UPDATE SET enterprise_id = excluded.enterprise_id, seen_at = excluded.seen_at",
+  },
+  enterpriseOfWorkspace: {
+    name: "enterprise_of_workspace",
+    text: 'SELECT enterprise_id AS "enterpriseId" FROM org_workspaces WHERE team_id = $1',
+  },
+  takeOrgWorkspaces: {
+    name: "take_org_workspaces",
+    text: 'DELETE FROM org_workspaces WHERE enterprise_id = $1 RETURNING team_id AS "teamId"',
+  },
   // Two replicas at once: the second waits for the first one's row lock, then PostgreSQL checks the
   // condition again against the row the first one wrote, and finds it held.
   lockRefresh: {
@@ -193,6 +207,16 @@ export function postgresWorkspaceRecords(pool: pg.Pool): PostgresWorkspaceRecord
       (await exec(Q.lockRefresh, [installKey, owner, now + ttlMs, now])) > 0,
     async unlockInstallationRefresh(installKey, owner) {
       await exec(Q.unlockRefresh, [installKey, owner]);
+    },
+    async noteOrgWorkspace(teamId, enterpriseId, now) {
+      await exec(Q.noteOrgWorkspace, [teamId, enterpriseId, now]);
+    },
+    async enterpriseOfWorkspace(teamId) {
+      return (await first<{ enterpriseId: string }>(Q.enterpriseOfWorkspace, [teamId]))?.enterpriseId;
+    },
+    async takeOrgWorkspaces(enterpriseId) {
+      const { rows } = await run<{ teamId: string }>(pool, Q.takeOrgWorkspaces, [enterpriseId]);
+      return rows.map((row) => row.teamId);
     },
 
     async putOAuthState(state, payload, expiresAt) {

@@ -241,6 +241,18 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: "the workspaces seen under each org-wide install",
+    up: `
+      CREATE TABLE org_workspaces (
+        team_id TEXT PRIMARY KEY,
+        enterprise_id TEXT NOT NULL,
+        seen_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX org_workspaces_enterprise ON org_workspaces (enterprise_id);
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.at(-1)?.version ?? 0;

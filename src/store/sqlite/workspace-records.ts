@@ -66,6 +66,16 @@ export function sqliteWorkspaceRecords(db: Database.Database): SqliteWorkspaceRe
       Omit<InstallationRow, "isEnterpriseInstall"> & { isEnterpriseInstall: number }
     >(`${INSTALLATION_SELECT} WHERE install_key = ?`),
     deleteInstallation: db.prepare<[string]>("DELETE FROM installations WHERE install_key = ?"),
+    noteOrg: db.prepare<[string, string, number]>(
+      "INSERT INTO org_workspaces (team_id, enterprise_id, seen_at) VALUES (?, ?, ?) " +
+        "ON CONFLICT (team_id) DO UPDATE SET enterprise_id = excluded.enterprise_id, seen_at = excluded.seen_at",
+    ),
+    enterpriseOf: db
+      .prepare<[string], string>("SELECT enterprise_id FROM org_workspaces WHERE team_id = ?")
+      .pluck(),
+    takeOrg: db
+      .prepare<[string], string>("DELETE FROM org_workspaces WHERE enterprise_id = ? RETURNING team_id")
+      .pluck(),
     lockRefresh: db.prepare<[string, number, string, string, number]>(
       "UPDATE installations SET refresh_owner = ?, refresh_until = ? WHERE install_key = ? " +
         "AND (refresh_owner IS NULL OR refresh_owner = ? OR refresh_until <= ?)",
@@ -142,6 +152,15 @@ export function sqliteWorkspaceRecords(db: Database.Database): SqliteWorkspaceRe
     },
     async lockInstallationRefresh(installKey, owner, now, ttlMs) {
       return s.lockRefresh.run(owner, now + ttlMs, installKey, owner, now).changes > 0;
+    },
+    async noteOrgWorkspace(teamId, enterpriseId, now) {
+      s.noteOrg.run(teamId, enterpriseId, now);
+    },
+    async enterpriseOfWorkspace(teamId) {
+      return s.enterpriseOf.get(teamId);
+    },
+    async takeOrgWorkspaces(enterpriseId) {
+      return s.takeOrg.all(enterpriseId);
     },
     async unlockInstallationRefresh(installKey, owner) {
       s.unlockRefresh.run(installKey, owner);
