@@ -4,9 +4,9 @@ import { CONTRACT } from "../puffle/contract.ts";
  * When to read the session next while a Puffle task runs.
  *
  * A plain fixed poller finds a finished task on average half an interval late. We do better
- * with the same budget of reads by learning how long tasks take: few reads while the task is
- * surely still running, dense reads in the window where it usually ends, and a 2 s -> 5 s
- * back-off after it. Until a few durations are known (and whenever realtime is following the
+ * with no more reads by learning how long tasks take: few reads while the task is surely still
+ * running, reads spaced to the spread of durations in the window where it usually ends, and a
+ * 2 s -> 5 s back-off after it. Until a few durations are known (and whenever realtime is following the
  * run, which wakes us at once), the schedule is the plain "about every 2 s at first, backing
  * off to 5 s".
  */
@@ -41,6 +41,8 @@ export interface PollMoment {
 /** Polls at the base interval before backing off. */
 const STEADY_POLLS = 5;
 const BACKOFF_FACTOR = 1.25;
+/** How far into the learned p10..p90 window the first read goes (at most half an interval in). */
+const WINDOW_FIRST = 0.25;
 
 export function createPollSchedule(options: PollScheduleOptions) {
   const base = options.baseMs;
@@ -60,10 +62,21 @@ export function createPollSchedule(options: PollScheduleOptions) {
     nextDelay(moment: PollMoment): number {
       if (options.mode === "fixed") return base;
       if (moment.realtimeAlive || !moment.window) return plain(moment.polls);
-      const start = moment.window.p10 - fast;
-      const end = moment.window.p90 + base;
-      if (moment.elapsedMs < start) return Math.max(fast, Math.min(max, start - moment.elapsedMs));
-      if (moment.elapsedMs <= end) return fast;
+      // Reads go where tasks end, with no more of them than a fixed poller would make: few before the
+      // window (at most every `max`), the first a little into it, then as many as the fixed poller's
+      // budget leaves, spaced so that on average they are spent by the window's middle (see the bench
+      // and the unit test).
+      const { p10, p90 } = moment.window;
+      const spread = Math.max(0, p90 - p10);
+      const middle = (p10 + p90) / 2;
+      const first = p10 + Math.min(spread * WINDOW_FIRST, base / 2);
+      const readsBefore = Math.ceil(first / max);
+      const budget = middle / base + 0.5;
+      const left = Math.max(1, budget - readsBefore - 1);
+      const step = Math.round(Math.min(base, Math.max(fast, (middle - first) / left)));
+      const end = p90 + step;
+      if (moment.elapsedMs < first) return Math.max(fast, Math.min(max, first - moment.elapsedMs));
+      if (moment.elapsedMs <= end) return step;
       return plain(Math.max(0, Math.round((moment.elapsedMs - end) / base)));
     },
   };
