@@ -29,12 +29,20 @@ export function takeBatch(pending: readonly TurnRecord[]): TurnRecord[] {
   return batch;
 }
 
-/** The text sent to Puffle: one message as written; one author's several joined; several people's attributed. */
+/**
+ * The text sent to Puffle: one message as written; one author's several joined; several people's
+ * attributed (a message already in its author's name, like a card's feedback, is not named twice).
+ */
 export function mergeMessages(batch: readonly TurnRecord[]): string {
   if (batch.length === 1) return batch[0]?.text ?? "";
   const authors = new Set(batch.map((t) => t.authorId));
   if (authors.size === 1) return batch.map((t) => t.text).join("\n\n");
-  return batch.map((t) => `${t.authorName ?? t.authorId}: ${t.text}`).join("\n");
+  return batch
+    .map((t) => {
+      const name = `${t.authorName ?? t.authorId}: `;
+      return t.text.startsWith(name) ? t.text : `${name}${t.text}`;
+    })
+    .join("\n");
 }
 
 /** Each author once, in the order they first wrote. */

@@ -129,6 +129,7 @@ export async function createSlackApp(options: SlackAppOptions): Promise<SlackApp
     names,
     home,
     logger: logger.child({ component: "slack" }),
+    telemetry: options.output.telemetry,
     get botUserId() {
       return botUser ? botUser.current() : identity.userId;
     },

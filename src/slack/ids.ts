@@ -39,6 +39,8 @@ export const ACTIONS = {
   examples: "draft.examples",
   edit: "draft.edit",
   save: "draft.save",
+  /** Thumbs up and down on the latest card (one `feedback_buttons` element; the value says which). */
+  feedback: "draft.feedback",
   retry: "turn.retry",
   checkAgain: "turn.check_again",
   openPicker: "picker.open",
@@ -55,6 +57,8 @@ export const VIEWS = {
   picker: "picker.submit",
   custom: "refine.custom_submit",
   edit: "draft.edit_submit",
+  /** "What should change?" after a thumbs down. */
+  feedback: "feedback.submit",
   /** The "Connect Puffle" modal (one input: the workspace's Puffle API key). */
   puffleKey: "home.key_submit",
 } as const;
@@ -66,6 +70,7 @@ export const INPUTS = {
   brief: { block: "picker.brief", action: "picker.brief_input" },
   remember: { block: "picker.remember", action: "picker.remember_input" },
   instruction: { block: "refine.instruction", action: "refine.instruction_input" },
+  feedback: { block: "feedback.answer", action: "feedback.answer_input" },
   subject: { block: "edit.subject", action: "edit.subject_input" },
   body: { block: "edit.body", action: "edit.body_input" },
   puffleKey: { block: "home.key", action: "home.key_input" },
@@ -86,6 +91,22 @@ export function parseCardButtonValue(value: unknown): { sessionId: string; revis
   const match = /^([A-Za-z0-9-]{1,64}):(\d{1,9})$/.exec(value);
   if (!match?.[1] || !match[2]) return undefined;
   return { sessionId: match[1], revision: Number(match[2]) };
+}
+
+export type FeedbackRating = "up" | "down";
+
+/** Feedback buttons: "<rating>:<sessionId>:<cardRevision>" (the clicked button's value is all Slack sends). */
+export function feedbackButtonValue(rating: FeedbackRating, sessionId: string, revision: number): string {
+  return `${rating}:${cardButtonValue(sessionId, revision)}`;
+}
+
+export function parseFeedbackButtonValue(
+  value: unknown,
+): { rating: FeedbackRating; sessionId: string; revision: number } | undefined {
+  if (typeof value !== "string") return undefined;
+  const match = /^(up|down):(.*)$/.exec(value);
+  const card = match ? parseCardButtonValue(match[2]) : undefined;
+  return match && card ? { rating: match[1] as FeedbackRating, ...card } : undefined;
 }
 
 export function turnButtonValue(turnId: number): string {

@@ -21,6 +21,8 @@ export const SLACK_LIMITS = {
   actionsElements: 25,
   buttonText: 75,
   buttonValue: 2000,
+  /** Read by screen readers instead of a button's text. */
+  accessibilityLabel: 75,
   confirmTitle: 100,
   confirmText: 300,
   confirmButton: 30,

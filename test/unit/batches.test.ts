@@ -95,6 +95,14 @@ describe("mergeMessages", () => {
       "Dana: make it shorter\nLee: mention the Q3 webinar\nU0SAM: softer ask",
     );
   });
+
+  it("does not name an author twice when the message is already in their name (feedback on a card)", () => {
+    const batch = [
+      turn({ ...dana, text: "Dana: shorter, less salesy" }),
+      turn({ ...lee, text: "Dana: said it first" }),
+    ];
+    expect(mergeMessages(batch)).toBe("Dana: shorter, less salesy\nLee: Dana: said it first");
+  });
 });
 
 describe("batchOf", () => {

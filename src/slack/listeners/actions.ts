@@ -1,8 +1,6 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
-import { z } from "zod";
 import { failureLog, failureOf } from "../../drafting/failures.ts";
-import type { ThreadRecord, ThreadRef } from "../../drafting/store.ts";
 import {
   ACTIONS,
   INPUTS,
@@ -13,10 +11,20 @@ import {
   type RefineKind,
 } from "../ids.ts";
 import { failureSentence } from "../render/failure-words.ts";
-import { encodeMetadata } from "../render/modal-metadata.ts";
 import { customRefineModal, editModal } from "../render/modals.ts";
 import { loadingModal, noticeModal, renderSavedToCampaign } from "../render/prompts.ts";
 import { isSlackApiError, slackErrorCode } from "../slack-errors.ts";
+import {
+  type BlockAction,
+  BlockActionSchema,
+  type Click,
+  cardMetadata,
+  clickOf,
+  currentCard,
+  liveCard,
+  OUTDATED,
+  where,
+} from "./cards.ts";
 import {
   authorNow,
   authorOf,
@@ -28,54 +36,6 @@ import {
   tellUser,
 } from "./deps.ts";
 import { openPicker, pickerView, readPickerMetadata } from "./picker.ts";
-
-/** The fields of a block_actions payload we read. */
-const BlockActionSchema = z.looseObject({
-  trigger_id: z.string().min(1),
-  user: z.looseObject({ id: z.string().min(1) }),
-  team: z.looseObject({ id: z.string().min(1) }).nullish(),
-  channel: z.looseObject({ id: z.string().min(1) }).optional(),
-  message: z.looseObject({ ts: z.string().min(1), thread_ts: z.string().optional() }).optional(),
-  actions: z
-    .array(
-      z.looseObject({
-        action_id: z.string(),
-        value: z.string().optional(),
-        selected_option: z.looseObject({ value: z.string() }).nullish(),
-      }),
-    )
-    .min(1),
-  view: z
-    .looseObject({
-      id: z.string(),
-      hash: z.string().optional(),
-      private_metadata: z.string().optional(),
-      state: z.looseObject({ values: z.record(z.string(), z.record(z.string(), z.unknown())) }).optional(),
-    })
-    .optional(),
-});
-type BlockAction = z.infer<typeof BlockActionSchema>;
-
-/** A click on a message in a thread: where it happened and who clicked. */
-interface Click {
-  ref: ThreadRef;
-  userId: string;
-  triggerId: string;
-  value: string | undefined;
-  messageTs: string;
-}
-
-/** Metadata of the Custom... and Edit modals: identifiers only, checked again on submit. */
-export const CardMetadataSchema = z.object({
-  teamId: z.string().min(1).max(32),
-  channelId: z.string().min(1).max(32),
-  threadTs: z.string().min(1).max(32),
-  sessionId: z.string().min(1).max(64),
-  revision: z.number().int().nonnegative(),
-});
-export type CardMetadata = z.infer<typeof CardMetadataSchema>;
-
-const OUTDATED = "This draft is outdated: use the buttons on the latest draft card in the thread.";
 
 export function registerActionListeners(app: App, deps: ListenerDeps): void {
   const onClick = (
@@ -133,7 +93,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
     if (!thread?.sessionId) return;
     await client.views.open({
       trigger_id: click.triggerId,
-      view: customRefineModal({ privateMetadata: cardMetadata(click, thread) }),
+      view: customRefineModal({ privateMetadata: cardMetadata(click, thread, revisionOf(click)) }),
     });
   });
 
@@ -163,7 +123,7 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
       ? editModal({
           subject: draft.subject ?? "",
           body: draft.body ?? "",
-          privateMetadata: cardMetadata(click, thread),
+          privateMetadata: cardMetadata(click, thread, revisionOf(click)),
         })
       : noticeModal(
           "Edit draft",
@@ -274,60 +234,8 @@ export function registerActionListeners(app: App, deps: ListenerDeps): void {
   });
 }
 
-function clickOf(body: BlockAction): Click | undefined {
-  const channelId = body.channel?.id;
-  const message = body.message;
-  const teamId = body.team?.id;
-  if (!channelId || !message || !teamId) return undefined;
-  return {
-    ref: { teamId, channelId, threadTs: message.thread_ts ?? message.ts },
-    userId: body.user.id,
-    triggerId: body.trigger_id,
-    value: body.actions[0]?.value,
-    messageTs: message.ts,
-  };
-}
-
-const where = (click: Click) => ({
-  channel: click.ref.channelId,
-  user: click.userId,
-  threadTs: click.ref.threadTs,
-});
-
-/**
- * The thread of a card click, if the click came from the latest card: the button value's
- * session and revision must match the store (never trusted on their own).
- */
-async function liveCard(
-  client: WebClient,
-  deps: ListenerDeps,
-  click: Click,
-): Promise<ThreadRecord | undefined> {
-  const thread = await currentCard(deps, click);
-  if (!thread) await tellUser(client, deps, where(click), OUTDATED);
-  return thread;
-}
-
-/** The thread, when the click's button value names its latest card (a store lookup, no Slack call). */
-async function currentCard(deps: ListenerDeps, click: Click): Promise<ThreadRecord | undefined> {
-  const card = parseCardButtonValue(click.value);
-  const thread = await deps.drafting.findThread(click.ref);
-  if (!card || !thread || thread.sessionId !== card.sessionId) return undefined;
-  const live = await deps.messages.liveCard(thread.id);
-  return live?.revision === card.revision ? thread : undefined;
-}
-
-function cardMetadata(click: Click, thread: ThreadRecord): string {
-  const metadata: CardMetadata = {
-    teamId: click.ref.teamId,
-    channelId: click.ref.channelId,
-    threadTs: click.ref.threadTs,
-    sessionId: thread.sessionId ?? "",
-    // The click was checked against the live card: its revision is the button's.
-    revision: parseCardButtonValue(click.value)?.revision ?? 0,
-  };
-  return encodeMetadata(metadata);
-}
+/** The revision a (checked) card button names. */
+const revisionOf = (click: Click) => parseCardButtonValue(click.value)?.revision ?? 0;
 
 type SaveRefusal = "not_mapped" | "busy" | "no_draft" | "not_email_step" | "campaign_not_draft";
 const SAVE_REFUSALS: Record<SaveRefusal, (detail?: string) => string> = {

@@ -8,6 +8,7 @@ import type { SlackMessageStore } from "../message-store.ts";
 import type { Poster } from "../poster.ts";
 import type { SlackMessage } from "../render/blocks.ts";
 import { slackErrorCode } from "../slack-errors.ts";
+import type { SlackTelemetry } from "../telemetry.ts";
 import type { UserNames } from "../user-names.ts";
 
 /** What every listener needs; built once by app.ts. */
@@ -21,6 +22,8 @@ export interface ListenerDeps {
   /** The App Home: who opened it, publishing it, and who may change the workspace's settings. */
   home: HomeTab;
   logger: Logger;
+  /** Where listeners count what operators chart (feedback on cards). */
+  telemetry: SlackTelemetry;
   botUserId: string;
   allowedChannelIds: ReadonlySet<string> | undefined;
   /**

@@ -8,7 +8,7 @@ import { readCustomInstruction, readEditValues, readPickerValues } from "../rend
 import { decodeMetadata } from "../render/modal-metadata.ts";
 import { renderStepChosen } from "../render/prompts.ts";
 import { escapeMrkdwn } from "../text.ts";
-import { CardMetadataSchema } from "./actions.ts";
+import { CardMetadataSchema, sendFromCardForm } from "./cards.ts";
 import { startFromCommand } from "./commands.ts";
 import { authorOf, channelAllowed, type ListenerDeps, postInThread, tellUser } from "./deps.ts";
 import { readPickerMetadata } from "./picker.ts";
@@ -151,27 +151,14 @@ export function registerViewListeners(app: App, deps: ListenerDeps): void {
       await ack({ response_action: "errors", errors: instruction.errors });
       return;
     }
-    await ack();
-    const card = decodeMetadata(view.private_metadata, CardMetadataSchema);
-    if (!card || card.teamId !== body.team?.id) return;
-    const ref = { teamId: card.teamId, channelId: card.channelId, threadTs: card.threadTs };
-    const thread = await deps.drafting.findThread(ref);
-    if (!thread || thread.sessionId !== card.sessionId) return;
-    // A newer card since the modal opened does not make a typed instruction worthless: send it.
-    await deps.drafting.submitMessage({
-      thread: ref,
-      author: await authorOf(deps, { teamId: ref.teamId, userId: body.user.id }),
-      text: instruction.value,
-      dedupeKeys: [`view:${view.id}`],
+    await sendFromCardForm(client, deps, {
+      privateMetadata: view.private_metadata,
+      teamId: body.team?.id,
+      userId: body.user.id,
+      viewId: view.id,
+      text: () => instruction.value,
+      recorded: () => ack(),
     });
-    if ((await deps.messages.liveCard(thread.id))?.revision !== card.revision) {
-      await tellUser(
-        client,
-        deps,
-        { channel: ref.channelId, user: body.user.id, threadTs: ref.threadTs },
-        "The draft changed while you wrote: your instruction applies to the latest version.",
-      );
-    }
   });
 
   app.view(VIEWS.edit, async ({ ack, view, body, client }) => {

@@ -59,6 +59,24 @@ export interface ActionsBlock {
   block_id?: string;
   elements: Button[];
 }
+/** Thumbs up and down (Block Kit for AI apps): a click sends the clicked button's value. */
+export interface FeedbackButtons {
+  type: "feedback_buttons";
+  action_id: string;
+  positive_button: FeedbackButton;
+  negative_button: FeedbackButton;
+}
+export interface FeedbackButton {
+  text: PlainText;
+  value: string;
+  accessibility_label?: string;
+}
+/** Message-only; holds feedback buttons (and icon buttons, which we do not use). */
+export interface ContextActionsBlock {
+  type: "context_actions";
+  block_id?: string;
+  elements: FeedbackButtons[];
+}
 /** The looks a rich_text `text` element can take. */
 export interface RichTextStyle {
   bold?: true;
@@ -81,7 +99,14 @@ export interface RichTextBlock {
   block_id?: string;
   elements: RichTextSection[];
 }
-export type Block = HeaderBlock | SectionBlock | ContextBlock | DividerBlock | ActionsBlock | RichTextBlock;
+export type Block =
+  | HeaderBlock
+  | SectionBlock
+  | ContextBlock
+  | DividerBlock
+  | ActionsBlock
+  | ContextActionsBlock
+  | RichTextBlock;
 
 /** What chat.postMessage / chat.update take: `text` is the notification fallback (mrkdwn-safe). */
 export interface SlackMessage {
@@ -174,6 +199,41 @@ export function button(input: {
     value: input.value,
     ...(input.style ? { style: input.style } : {}),
     ...(input.confirm ? { confirm: input.confirm } : {}),
+  };
+}
+
+interface FeedbackButtonInput {
+  text: string;
+  value: string;
+  accessibilityLabel: string;
+}
+
+/** A context_actions block holding one pair of thumbs. */
+export function feedbackButtons(input: {
+  actionId: string;
+  positive: FeedbackButtonInput;
+  negative: FeedbackButtonInput;
+}): ContextActionsBlock {
+  const side = (button: FeedbackButtonInput): FeedbackButton => {
+    if (button.value.length > L.buttonValue) {
+      throw new RangeError(`feedback value for ${input.actionId} is over ${L.buttonValue} characters`);
+    }
+    return {
+      text: plainText(button.text, L.buttonText),
+      value: button.value,
+      accessibility_label: truncate(button.accessibilityLabel, L.accessibilityLabel),
+    };
+  };
+  return {
+    type: "context_actions",
+    elements: [
+      {
+        type: "feedback_buttons",
+        action_id: input.actionId,
+        positive_button: side(input.positive),
+        negative_button: side(input.negative),
+      },
+    ],
   };
 }
 

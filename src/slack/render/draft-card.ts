@@ -4,7 +4,6 @@ import type { Author } from "../../drafting/outcomes.ts";
 import { ACTIONS, cardButtonValue, REFINES, type RefineKind, refineActionId } from "../ids.ts";
 import { authorList, escapeMrkdwn } from "../text.ts";
 import {
-  type ActionsBlock,
   actions,
   type Block,
   button,
@@ -16,6 +15,7 @@ import {
   type SlackMessage,
   section,
 } from "./blocks.ts";
+import { feedbackBlock } from "./feedback.ts";
 import { richTextBlocks } from "./rich-text.ts";
 import { skeletonBlocks } from "./skeleton.ts";
 import { labelledTemplate, titledDraft } from "./template-text.ts";
@@ -31,7 +31,7 @@ export interface DraftCardInput {
   /** The card's revision, carried by the buttons so a click on an old card can be recognised. */
   revision: number;
   requestedBy: Author[];
-  /** Only the latest card has buttons. */
+  /** Only the latest card has buttons (and the thumbs). */
   live: boolean;
 }
 
@@ -59,8 +59,8 @@ export function renderDraftCard({ view, revision, requestedBy, live }: DraftCard
 }
 
 /**
- * The same card without buttons, marked as replaced by the card showing version `supersededBy`.
- * Trailing blocks are dropped if the notice needs room.
+ * The same card without buttons or thumbs, marked as replaced by the card showing version
+ * `supersededBy`. Trailing blocks are dropped if the notice needs room.
  */
 export function renderSupersededCard(previous: SlackMessage, supersededBy: number): SlackMessage {
   // An edit keeps the version number: "superseded by v1" on a v1 card would read as nonsense.
@@ -72,7 +72,10 @@ export function renderSupersededCard(previous: SlackMessage, supersededBy: numbe
       ? "Replaced by the edited draft below. Buttons are on the latest draft."
       : `Superseded by v${supersededBy} below. Buttons are on the latest draft.`,
   );
-  const blocks = [notice, ...previous.blocks.filter((block) => block.type !== "actions")];
+  const blocks = [
+    notice,
+    ...previous.blocks.filter((block) => block.type !== "actions" && block.type !== "context_actions"),
+  ];
   return packMessages(blocks, () => previous.text)[0]!;
 }
 
@@ -150,7 +153,7 @@ function previewTitle(lead: LeadInput): string {
   return lead.company?.trim() ? `Preview for ${name} at ${lead.company.trim()}` : `Preview for ${name}`;
 }
 
-function cardActions(view: DraftView, revision: number): ActionsBlock[] {
+function cardActions(view: DraftView, revision: number): Block[] {
   const value = cardButtonValue(view.sessionId, revision);
   const refines = (Object.keys(REFINES) as RefineKind[]).map((kind) =>
     button({ actionId: refineActionId(kind), text: REFINES[kind].label, value }),
@@ -174,5 +177,6 @@ function cardActions(view: DraftView, revision: number): ActionsBlock[] {
       button({ actionId: ACTIONS.edit, text: "Edit", value }),
       save,
     ]),
+    feedbackBlock(view.sessionId, revision),
   ];
 }

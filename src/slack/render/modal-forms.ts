@@ -89,8 +89,12 @@ function stepState(values: StateValues): { blockId: string; state: ActionState }
   return undefined;
 }
 
-export function readCustomInstruction(view: unknown): FormResult<string> {
-  const { block, action } = INPUTS.instruction;
+/** The text of the Custom... form, or of the "What should change?" form after a thumbs down. */
+export function readCustomInstruction(
+  view: unknown,
+  input: "instruction" | "feedback" = "instruction",
+): FormResult<string> {
+  const { block, action } = INPUTS[input];
   return readState(view, block, (values, errors) => {
     const instruction = textOf(values[block]?.[action]);
     if (!instruction) errors[block] = "Write what should change.";

@@ -55,7 +55,7 @@ export interface ModalView {
   blocks: ModalBlock[];
 }
 
-function modal(input: {
+export function modal(input: {
   callbackId: string;
   title: string;
   submit: string | null;

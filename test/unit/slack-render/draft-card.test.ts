@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ACTIONS,
   cardButtonValue,
+  parseFeedbackButtonValue,
   REFINES,
   type RefineKind,
   refineActionId,
@@ -31,6 +32,8 @@ const actionsOf = (messages: SlackMessage[]) =>
   messages
     .flatMap((message) => message.blocks)
     .filter((block): block is ActionsBlock => block.type === "actions");
+const feedbackOf = (messages: SlackMessage[]) =>
+  messages.flatMap((message) => message.blocks).filter((block) => block.type === "context_actions");
 const allText = (messages: SlackMessage[]) => textsOf(messages.map((message) => message.blocks)).join("\n");
 /** What a person sees: the draft's own characters, with our labels and markers as styles. */
 const seen = (messages: SlackMessage[]) => seenOf(messages).text;
@@ -178,10 +181,42 @@ describe("renderDraftCard", () => {
     });
   });
 
-  it("has no buttons when not live", () => {
-    expect(
-      actionsOf(renderDraftCard({ view: draftView(), revision: 1, requestedBy: [], live: false })),
-    ).toEqual([]);
+  it("ends with thumbs up and down whose values name the rating, the session and the revision", () => {
+    const view = draftView();
+    const messages = renderDraftCard({ view, revision: 7, requestedBy: [], live: true });
+    expectValidMessages(messages);
+    expect(messages[0]?.blocks.at(-1)).toEqual({
+      type: "context_actions",
+      elements: [
+        {
+          type: "feedback_buttons",
+          action_id: ACTIONS.feedback,
+          positive_button: {
+            text: { type: "plain_text", text: "Good draft", emoji: true },
+            value: `up:${view.sessionId}:7`,
+            accessibility_label: "This draft works",
+          },
+          negative_button: {
+            text: { type: "plain_text", text: "Needs changes", emoji: true },
+            value: `down:${view.sessionId}:7`,
+            accessibility_label: "This draft needs changes: say what",
+          },
+        },
+      ],
+    });
+    expect(parseFeedbackButtonValue(`down:${view.sessionId}:7`)).toEqual({
+      rating: "down",
+      sessionId: view.sessionId,
+      revision: 7,
+    });
+    for (const forged of [`sideways:${view.sessionId}:7`, `up:${view.sessionId}`, "up", 7, undefined])
+      expect(parseFeedbackButtonValue(forged)).toBeUndefined();
+  });
+
+  it("has no buttons and no thumbs when not live", () => {
+    const messages = renderDraftCard({ view: draftView(), revision: 1, requestedBy: [], live: false });
+    expect(actionsOf(messages)).toEqual([]);
+    expect(feedbackOf(messages)).toEqual([]);
   });
 
   it("splits a 10,000-character body across sections and messages, losing nothing", () => {
@@ -193,8 +228,14 @@ describe("renderDraftCard", () => {
       expectValidMessages(messages);
       expect(messages.length).toBeGreaterThan(1);
       expect(messages[0]?.blocks[0]?.type).toBe("header");
-      expect(messages.at(-1)?.blocks.at(-1)?.type).toBe("actions");
+      expect(
+        messages
+          .at(-1)
+          ?.blocks.slice(-2)
+          .map((block) => block.type),
+      ).toEqual(["actions", "context_actions"]);
       expect(messages.slice(0, -1).flatMap((message) => actionsOf([message]))).toEqual([]);
+      expect(messages.slice(0, -1).flatMap((message) => feedbackOf([message]))).toEqual([]);
       const text = allText(messages).replace(/\s+/g, "");
       expect(text).toContain(body.replace(/\s+/g, ""));
     }
@@ -202,11 +243,13 @@ describe("renderDraftCard", () => {
 });
 
 describe("renderSupersededCard", () => {
-  it("removes the buttons and says where the latest draft is", () => {
+  it("removes the buttons and the thumbs and says where the latest draft is", () => {
     const [card] = renderDraftCard({ view: draftView(), revision: 1, requestedBy: [], live: true });
+    expect(feedbackOf([card!])).toHaveLength(1);
     const superseded = renderSupersededCard(card!, 4);
     expectValidMessages([superseded]);
     expect(actionsOf([superseded])).toEqual([]);
+    expect(feedbackOf([superseded])).toEqual([]);
     expect(superseded.blocks[0]).toMatchObject({
       type: "context",
       elements: [{ text: "Superseded by v4 below. Buttons are on the latest draft." }],
