@@ -4,7 +4,8 @@ import { failureLog, failureOf } from "../../drafting/failures.ts";
 import { INPUTS } from "../ids.ts";
 import { failureSentence } from "../render/failure-words.ts";
 import { decodeMetadata, encodeMetadata } from "../render/modal-metadata.ts";
-import { type ModalView, pickerModal } from "../render/modals.ts";
+import type { ModalView } from "../render/modals.ts";
+import { pickerModal } from "../render/picker-modal.ts";
 import { loadingModal, noticeModal } from "../render/prompts.ts";
 import type { ListenerDeps } from "./deps.ts";
 

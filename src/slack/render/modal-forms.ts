@@ -2,7 +2,8 @@ import { z } from "zod";
 import { INPUTS } from "../ids.ts";
 import { SLACK_LIMITS as L } from "../limits.ts";
 import { wellFormed } from "../text.ts";
-import { REMEMBER_VALUE, SUBJECT_MAX } from "./modals.ts";
+import { SUBJECT_MAX } from "./modals.ts";
+import { REMEMBER_VALUE } from "./picker-modal.ts";
 
 /**
  * Reading back what people submitted in the modals. Submitted values are untrusted: everything is

@@ -13,7 +13,7 @@ import {
   textLength,
 } from "../../../src/slack/render/blocks.ts";
 import { renderDraftCard } from "../../../src/slack/render/draft-card.ts";
-import { pickerModal } from "../../../src/slack/render/modals.ts";
+import { pickerModal } from "../../../src/slack/render/picker-modal.ts";
 import { draftView, expectValidMessages, textsOf } from "./fixtures.ts";
 
 describe("block builders", () => {

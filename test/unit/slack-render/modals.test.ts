@@ -14,8 +14,8 @@ import {
   editModal,
   type ModalBlock,
   type ModalView,
-  pickerModal,
 } from "../../../src/slack/render/modals.ts";
+import { pickerModal } from "../../../src/slack/render/picker-modal.ts";
 import { expectValidMessages, expectValidView } from "./fixtures.ts";
 
 const campaign = (i: number, status: string): Campaign => ({
