@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
 import { startDevFront } from "../../scripts/dev-front.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { botReplies, DANA, visibleText } from "../support/harness.ts";
@@ -59,7 +60,7 @@ const isRunning = (pid: number) => {
 };
 
 describe("npm run dev -- --replicas 2", () => {
-  it("starts two replicas on PostgreSQL behind a round-robin front; both serve, each logs its name; Ctrl+C stops all", async () => {
+  it("starts two replicas on PostgreSQL behind a round-robin front; both serve, each logs its name; one killed by hand leaves the other serving; Ctrl+C stops all", async () => {
     const dev = runDev(["--replicas", "2"], {
       SLACK_BOT_TOKEN: slack.token,
       SLACK_SIGNING_SECRET: SECRET,
@@ -118,11 +119,64 @@ describe("npm run dev -- --replicas 2", () => {
       expect(text).toMatch(/\[r1:\d+\] event\.draft_started\n(?: {4}.*\n)*? {4}channel: "C0DEVONE"/);
       expect(text).toMatch(/\[r2:\d+\] event\.draft_started\n(?: {4}.*\n)*? {4}channel: "C0DEVTWO"/);
 
+      // A replica killed by hand: dev says so and the other carries on, still served through the front.
+      process.kill(pids[0] ?? 0, "SIGKILL");
+      await slack.waitFor(
+        () => /Replica r1 \(pid \d+\) exited \(SIGKILL\)\. Still running: r2\./.test(dev.output()),
+        {
+          timeoutMs: 10_000,
+          message: "the note that r1 exited",
+        },
+      );
+      const after = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(after.status).toBe(200);
+
       dev.child.kill("SIGINT");
       expect(await dev.exited).toBe(0);
       expect(pids.filter(isRunning)).toEqual([]);
     } finally {
       dev.child.kill("SIGKILL");
+    }
+  }, 60_000);
+
+  it("in Socket Mode, each replica opens its own connection to Slack", async () => {
+    // Slack's Socket Mode side, counting the connections it greets.
+    const own = await freshPostgresDatabase();
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise<void>((resolve) => server.once("listening", () => resolve()));
+    slack.socketModeUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/link/`;
+    let connections = 0;
+    server.on("connection", (socket) => {
+      connections++;
+      socket.send(JSON.stringify({ type: "hello", num_connections: connections }));
+    });
+    const dev = runDev(["--replicas", "2"], {
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_APP_TOKEN: slack.appToken,
+      SLACK_API_URL: slack.url,
+      PORT: "0",
+      EMULATOR_PORT: "0",
+      DEV_DATABASE_URL: own.url,
+    });
+    try {
+      await slack.waitFor(() => /Stop with Ctrl\+C/.test(dev.output()), {
+        timeoutMs: 30_000,
+        message: `the dev banner; so far:\n${dev.output()}`,
+      });
+      expect(dev.output()).toMatch(/Connecting 2 replicas to Slack at .* in Socket Mode \(a connection each/);
+      expect(dev.output()).toContain("Puffle Drafter is running in Socket Mode");
+      expect(dev.output()).not.toMatch(/round-robin front on port/);
+      await slack.waitFor(() => connections === 2, {
+        timeoutMs: 10_000,
+        message: "two Socket Mode connections",
+      });
+      dev.child.kill("SIGINT");
+      expect(await dev.exited).toBe(0);
+    } finally {
+      dev.child.kill("SIGKILL");
+      for (const socket of server.clients) socket.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await own.drop();
     }
   }, 60_000);
 
