@@ -53,6 +53,7 @@ async function run({ name, env }: StartMessage) {
   process.on("SIGTERM", () => void stop("SIGTERM"));
   // dev.ts went away without a word (killed): no replica is left running on its own.
   process.on("disconnect", () => void stop("npm run dev exited"));
+  if (!process.connected) void stop("npm run dev exited");
 }
 
 process.once("message", (message: StartMessage) => {
