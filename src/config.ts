@@ -198,8 +198,12 @@ export class ConfigError extends Error {
  */
 export const PLACEHOLDERS: Readonly<Record<string, string>> = {
   SLACK_BOT_TOKEN: "xoxb-your-bot-token",
+  SLACK_APP_TOKEN: "xapp-your-app-token",
   PUFFLE_API_KEY: "pk_live_your-key",
 };
+
+/** How a variable still holding its placeholder is named, by the config error and the doctor alike. */
+export const NOT_SET_PLACEHOLDER = "not set (still the .env.example placeholder)";
 
 /** The placeholders of an `.env.example` text: each variable it gives a value, with that value. */
 export function placeholdersIn(exampleText: string): Record<string, string> {
@@ -239,11 +243,11 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
         variable: issue.path.map(String).join(".") || "environment",
         message: issue.message,
       }));
-  problems.push(...crossFieldProblems(effective));
+  problems.push(...crossFieldProblems(effective, held));
   if (!parsed.success || problems.length > 0) {
     const named = problems.map((problem) =>
       held.has(problem.variable)
-        ? { ...problem, message: `is still the placeholder from .env.example; it ${problem.message}` }
+        ? { ...problem, message: `is ${NOT_SET_PLACEHOLDER}; it ${problem.message}` }
         : problem,
     );
     throw new ConfigError(inVariableOrder(named));
@@ -290,7 +294,10 @@ export function parseConfig(env: Record<string, string | undefined>, options: Pa
 const OAUTH_VARIABLES = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_STATE_SECRET"] as const;
 
 /** Rules between variables, checked on the raw values so they are reported with the rest. */
-function crossFieldProblems(env: Record<string, string | undefined>): ConfigProblem[] {
+function crossFieldProblems(
+  env: Record<string, string | undefined>,
+  held: ReadonlySet<string>,
+): ConfigProblem[] {
   const set = (name: string) => Boolean(env[name]?.trim());
   const problems: ConfigProblem[] = [];
   const oauthSet = OAUTH_VARIABLES.filter(set);
@@ -335,7 +342,15 @@ function crossFieldProblems(env: Record<string, string | undefined>): ConfigProb
       message: "is required: a Puffle API key (pk_live_...), or the key `npm run emulator` prints",
     });
   }
-  if (!set("SLACK_APP_TOKEN") && !set("SLACK_SIGNING_SECRET")) {
+  if (!set("SLACK_APP_TOKEN") && !set("SLACK_SIGNING_SECRET") && held.has("SLACK_APP_TOKEN") && !oauth) {
+    // .env copied as it is: the shipped manifest is a Socket Mode app, so the token is what is missing.
+    problems.push({
+      variable: "SLACK_APP_TOKEN",
+      message:
+        "is needed: manifest.yml as shipped uses Socket Mode, so put the app-level token (xapp-..., Basic " +
+        "Information > App-Level Tokens, scope connections:write) here; or set SLACK_SIGNING_SECRET for HTTP mode",
+    });
+  } else if (!set("SLACK_APP_TOKEN") && !set("SLACK_SIGNING_SECRET")) {
     problems.push({
       variable: "SLACK_SIGNING_SECRET",
       message:

@@ -1,4 +1,6 @@
-import type { CONFIG_VARIABLES, Config } from "../config.ts";
+import { type CONFIG_VARIABLES, type Config, NOT_SET_PLACEHOLDER } from "../config.ts";
+
+export { NOT_SET_PLACEHOLDER };
 
 /** What the doctor found about one piece of the set-up. */
 export interface DoctorCheck {
@@ -50,8 +52,6 @@ export function statusOf(check: DoctorCheck): CheckStatus {
   if (check.skipped) return "skipped";
   return check.warning ? "warning" : "failed";
 }
-
-export const NOT_SET_PLACEHOLDER = "not set (still the placeholder from .env.example)";
 
 /** Set to a real value: not empty, and not the placeholder copied from `.env.example`. */
 export function isSet(ctx: Pick<DoctorContext, "env" | "view">, name: string): boolean {

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,20 +14,37 @@ beforeAll(async () => {
 });
 afterAll(() => slack.close());
 
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === "string") throw new Error("no port");
+  return address.port;
+}
+
 describe("npm run dev", () => {
-  it("runs the bot against the emulator with readable logs, answers a mention, and stops on Ctrl+C", async () => {
+  it("reads .env, says what it starts, runs the bot against the emulator with readable logs, answers a mention, and stops on Ctrl+C", async () => {
     const secret = "dev-signing-secret-0123456789";
+    const cwd = mkdtempSync(join(tmpdir(), "dev-"));
+    const emulatorPort = await freePort();
+    // Everything from .env, the dev and emulator variables included.
+    writeFileSync(
+      join(cwd, ".env"),
+      [
+        `SLACK_BOT_TOKEN=${slack.token}`,
+        `SLACK_SIGNING_SECRET=${secret}`,
+        `SLACK_API_URL=${slack.url}`,
+        "PORT=0",
+        `EMULATOR_PORT=${emulatorPort}`,
+        "EMULATOR_TASK_DELAY_MS=1500",
+        "EMULATOR_TASK_JITTER_MS=500",
+        "DEV_DATABASE_URL=sqlite::memory:",
+      ].join("\n"),
+    );
     const child = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "scripts/dev.ts")], {
-      cwd: mkdtempSync(join(tmpdir(), "dev-")),
-      env: {
-        PATH: process.env.PATH,
-        SLACK_BOT_TOKEN: slack.token,
-        SLACK_SIGNING_SECRET: secret,
-        SLACK_API_URL: slack.url,
-        PORT: "0",
-        EMULATOR_PORT: "0",
-        DEV_DATABASE_URL: "sqlite::memory:",
-      },
+      cwd,
+      env: { PATH: process.env.PATH },
     });
     let output = "";
     child.stdout.on("data", (chunk) => {
@@ -39,7 +57,19 @@ describe("npm run dev", () => {
       timeoutMs: 20_000,
       message: "dev banner",
     });
-    expect(output).toMatch(/Puffle emulator: http:\/\/127\.0\.0\.1:\d+/);
+    // What it does, said before it connects, in order.
+    const progress = output.slice(0, output.indexOf("Puffle Drafter is running"));
+    expect(progress).toMatch(
+      new RegExp(
+        [
+          `^Starting the Puffle emulator on http://127\\.0\\.0\\.1:${emulatorPort} \\.\\.\\.$`,
+          `^Puffle emulator: http://127\\.0\\.0\\.1:${emulatorPort} \\(key pk_test_emulator_key; turns take 1\\.5 to 2 s;.*$`,
+          "^Store: SQLite :memory:$",
+          "^Starting the bot for Slack at http://127\\.0\\.0\\.1:\\d+/api in HTTP mode \\.\\.\\.$",
+        ].join("\n"),
+        "m",
+      ),
+    );
 
     const requester = createSlackRequester({
       baseUrl: `http://127.0.0.1:${port}`,

@@ -103,20 +103,39 @@ describe("npm run doctor: values left as in .env.example", () => {
     expect(check(report, "Config").detail.split("\n")).toEqual([
       "2 problems:",
       expect.stringMatching(
-        /^- SLACK_BOT_TOKEN is still the placeholder from \.env\.example; it is required/,
+        /^- SLACK_BOT_TOKEN is not set \(still the \.env\.example placeholder\); it is required/,
       ),
-      expect.stringMatching(/^- PUFFLE_API_KEY is still the placeholder from \.env\.example; it is required/),
+      expect.stringMatching(
+        /^- PUFFLE_API_KEY is not set \(still the \.env\.example placeholder\); it is required/,
+      ),
     ]);
     expect(check(report, "Slack token")).toMatchObject({
       skipped: true,
-      detail: "skipped: needs SLACK_BOT_TOKEN, which is not set (still the placeholder from .env.example)",
+      detail: "skipped: needs SLACK_BOT_TOKEN, which is not set (still the .env.example placeholder)",
     });
     expect(check(report, "Puffle key").detail).toBe(
-      "skipped: needs PUFFLE_API_KEY, which is not set (still the placeholder from .env.example)",
+      "skipped: needs PUFFLE_API_KEY, which is not set (still the .env.example placeholder)",
     );
     expect(slack.callsTo("auth.test")).toEqual([]);
     expect(puffle.stats().requests["campaigns.list"] ?? 0).toBe(0);
     expect(report.ok).toBe(false);
+  });
+
+  it("an app token left as the placeholder, with no signing secret: Socket Mode is skipped, naming it", async () => {
+    const report = await doctor(
+      httpEnv({ SLACK_SIGNING_SECRET: undefined, SLACK_APP_TOKEN: PLACEHOLDERS.SLACK_APP_TOKEN }),
+    );
+    expect(check(report, "Config").detail).toMatch(
+      /^- SLACK_APP_TOKEN is not set \(still the \.env\.example placeholder\); it is needed: manifest\.yml as shipped uses Socket Mode/m,
+    );
+    expect(check(report, "Socket Mode")).toMatchObject({
+      skipped: true,
+      detail: "skipped: needs SLACK_APP_TOKEN, which is not set (still the .env.example placeholder)",
+    });
+    expect(formatReport(report)).toMatch(/^– Socket Mode: skipped: needs SLACK_APP_TOKEN/m);
+    expect(slack.callsTo("apps.connections.open")).toEqual([]);
+    // The rest still runs: the bot token is checked.
+    expect(check(report, "Slack token").ok).toBe(true);
   });
 
   it("reads the placeholders from the example file itself", async () => {
@@ -126,7 +145,7 @@ describe("npm run doctor: values left as in .env.example", () => {
     const report = await doctor(httpEnv({ SLACK_APP_TOKEN: "xapp-your-app-token" }), { examplePath });
     // Left as the placeholder, SLACK_APP_TOKEN counts as unset: HTTP mode, not Socket Mode.
     expect(check(report, "Config").detail).toContain(
-      "SLACK_APP_TOKEN not set (still the placeholder from .env.example)",
+      "SLACK_APP_TOKEN not set (still the .env.example placeholder)",
     );
     expect(check(report, "Config").detail).toMatch(/^valid: HTTP mode/);
     expect(report.checks.map((c) => c.name)).toContain("HTTP mode");

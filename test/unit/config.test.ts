@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import {
   ConfigError,
   PLACEHOLDERS,
@@ -222,7 +223,9 @@ describe("placeholders copied from .env.example", () => {
     const env = { ...valid, SLACK_BOT_TOKEN: PLACEHOLDERS.SLACK_BOT_TOKEN };
     const problems = problemsOf(env);
     expect(problems).toEqual([
-      expect.stringMatching(/^SLACK_BOT_TOKEN is still the placeholder from \.env\.example; it is required/),
+      expect.stringMatching(
+        /^SLACK_BOT_TOKEN is not set \(still the \.env\.example placeholder\); it is required/,
+      ),
     ]);
     expect(placeholderVariables(env)).toEqual(["SLACK_BOT_TOKEN"]);
     // .env copied as it is: both placeholders named, neither tried.
@@ -230,9 +233,31 @@ describe("placeholders copied from .env.example", () => {
       parseEnvExample(example(), { SLACK_SIGNING_SECRET: valid.SLACK_SIGNING_SECRET }),
     );
     expect(copied).toEqual([
-      expect.stringMatching(/^SLACK_BOT_TOKEN is still the placeholder from \.env\.example/),
-      expect.stringMatching(/^PUFFLE_API_KEY is still the placeholder from \.env\.example/),
+      expect.stringMatching(/^SLACK_BOT_TOKEN is not set \(still the \.env\.example placeholder\)/),
+      expect.stringMatching(/^PUFFLE_API_KEY is not set \(still the \.env\.example placeholder\)/),
     ]);
+  });
+
+  it("a .env copied untouched names the three tokens, the Socket Mode one as what the manifest needs", () => {
+    expect(problemsOf(parseEnvExample(example(), {}))).toEqual([
+      expect.stringMatching(/^SLACK_BOT_TOKEN is not set \(still the \.env\.example placeholder\)/),
+      expect.stringMatching(
+        /^SLACK_APP_TOKEN is not set \(still the \.env\.example placeholder\); it is needed: manifest\.yml as shipped uses Socket Mode/,
+      ),
+      expect.stringMatching(/^PUFFLE_API_KEY is not set \(still the \.env\.example placeholder\)/),
+    ]);
+    // With a signing secret instead, a placeholder app token simply means HTTP mode.
+    const http = parseConfig({ ...valid, SLACK_APP_TOKEN: PLACEHOLDERS.SLACK_APP_TOKEN });
+    expect(http.slack).toMatchObject({ mode: "http", appToken: undefined });
+  });
+
+  it("match the shipped manifest: a Socket Mode app, so the app token has a placeholder too", () => {
+    const manifest = parse(readFileSync(new URL("../../manifest.yml", import.meta.url), "utf8"));
+    expect(manifest.settings.socket_mode_enabled).toBe(true);
+    expect(placeholdersIn(example())).toMatchObject({
+      SLACK_BOT_TOKEN: expect.stringMatching(/^xoxb-/),
+      SLACK_APP_TOKEN: expect.stringMatching(/^xapp-/),
+    });
   });
 
   it("an optional variable left at its placeholder is simply unset (OAuth mode, no shared Puffle key)", () => {
@@ -254,7 +279,7 @@ describe("placeholders copied from .env.example", () => {
   it("can be given by the caller; a real value that merely starts like one is kept", () => {
     const placeholders = { PUFFLE_API_KEY: "pk_test_placeholder" };
     expect(problemsOf({ ...valid, PUFFLE_API_KEY: "pk_test_placeholder" }, placeholders)).toEqual([
-      expect.stringMatching(/^PUFFLE_API_KEY is still the placeholder from \.env\.example/),
+      expect.stringMatching(/^PUFFLE_API_KEY is not set \(still the \.env\.example placeholder\)/),
     ]);
     expect(
       parseConfig({ ...valid, PUFFLE_API_KEY: PLACEHOLDERS.PUFFLE_API_KEY }, { placeholders }).puffle.apiKey,
