@@ -1,6 +1,7 @@
 import { startBot } from "./bot.ts";
 import { ConfigError, parseConfig, readEnvironment } from "./config.ts";
 import { createLogger, exitAfterLogs } from "./logger.ts";
+import { createStartRetry, DOCTOR_HINT, StartFailedError, startRetryLimitFrom } from "./ops/start-retry.ts";
 import { configSecrets, startupFields } from "./ops/startup.ts";
 import { storeKindOf } from "./store/index.ts";
 
@@ -37,9 +38,20 @@ async function main() {
   });
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
-    bot = await startBot(config, { logger });
+    bot = await startBot(config, {
+      logger,
+      retryAtStart: createStartRetry({ logger, limitMs: startRetryLimitFrom(env) }),
+    });
   } catch (error) {
-    logger.fatal({ err: error instanceof Error ? error.message : String(error) }, "bot.start_failed");
+    // What failed (and where, when it was out of reach), then where to look next.
+    const where =
+      error instanceof StartFailedError
+        ? { target: error.target, host: error.host, reason: error.reason, try: error.tries }
+        : {};
+    logger.fatal(
+      { err: error instanceof Error ? error.message : String(error), ...where, help: DOCTOR_HINT },
+      "bot.start_failed",
+    );
     // Whatever opened before the failure (a socket, a timer) must not keep a broken bot alive.
     exitAfterLogs(logger, 1);
   }

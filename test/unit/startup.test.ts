@@ -1,9 +1,16 @@
 import { randomBytes } from "node:crypto";
 import { Writable } from "node:stream";
+import {
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+} from "@slack/web-api";
 import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { configSecrets, startupFields, storeTarget } from "../../src/ops/startup.ts";
+import { slackTarget } from "../../src/slack/app.ts";
 
 const single = {
   SLACK_BOT_TOKEN: "xoxb-1111-2222-abcdefabcdef",
@@ -110,6 +117,29 @@ describe("the logger's secrets", () => {
 });
 
 describe("what the start-up tries again", () => {
+  const slack = slackTarget("https://slack.com/api/");
+
+  it("Slack: connection failures, 5xx and 429 (with its Retry-After), and Slack's own trouble", () => {
+    expect(slack.host).toBe("slack.com");
+    expect(slack.transient(new WebAPIRequestError(new TypeError("fetch failed")))).toEqual({});
+    expect(slack.transient(new WebAPIHTTPError(503, "Service Unavailable", {}, ""))).toEqual({
+      reason: "HTTP 503",
+    });
+    expect(slack.transient(new WebAPIRateLimitedError(4))).toEqual({
+      reason: "HTTP 429",
+      retryAfterMs: 4_000,
+    });
+    expect(slack.transient(new WebAPIPlatformError({ ok: false, error: "service_unavailable" }))).toEqual({
+      reason: "service_unavailable",
+    });
+  });
+
+  it("Slack: not a refused token, nor a URL that is not Slack's Web API", () => {
+    for (const code of ["invalid_auth", "not_authed", "account_inactive", "token_revoked"])
+      expect(slack.transient(new WebAPIPlatformError({ ok: false, error: code }))).toBeUndefined();
+    expect(slack.transient(new WebAPIHTTPError(404, "Not Found", {}, ""))).toBeUndefined();
+  });
+
   it("PostgreSQL: refused or unreachable, starting up or full; not a wrong password; SQLite never", () => {
     const postgres = storeTarget("postgres://u:secret-pw@127.0.0.1:5999/x");
     expect(postgres.host).toBe("127.0.0.1:5999/x");
