@@ -134,6 +134,29 @@ describe("npm start with Slack out of reach", () => {
     expect(await bot.kill("SIGTERM")).toBe(0);
   }, 40_000);
 
+  it("gives up on a Slack that takes the request and never answers, within the limit, with the reason timeout", async () => {
+    slack.delay("auth.test", 15_000);
+    try {
+      const limitMs = 2_500;
+      const bot = spawnBot({
+        ...fakesEnv(slack, emulator),
+        DATABASE_URL: sqlite(),
+        START_RETRY_MS: String(limitMs),
+      });
+      expect(await bot.exited).toBe(1);
+      const first = bot.lines()[0] ?? {};
+      const fatal = fatalOf(bot);
+      expect(fatal).toMatchObject({ target: "slack", host: new URL(slack.url).host, reason: "timeout" });
+      expect(String(fatal.help)).toContain("npm run doctor");
+      // A try may outlast the deadline by at most a second, never by the client's own patience.
+      expect(Date.parse(String(fatal.time)) - Date.parse(String(first.time))).toBeLessThanOrEqual(
+        limitMs + 1_000,
+      );
+    } finally {
+      slack.delay("auth.test", 0);
+    }
+  }, 40_000);
+
   it.each([
     ["invalid_auth", () => ({ SLACK_BOT_TOKEN: "xoxb-not-a-token-of-this-workspace" })],
     [
