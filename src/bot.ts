@@ -10,6 +10,8 @@ import { createTriggerRunSubscriber, createTriggerStreamReader } from "./draftin
 import type { Logger } from "./logger.ts";
 import { createHttpServer, type HttpServer } from "./ops/http-server.ts";
 import { createMetrics } from "./ops/metrics.ts";
+import { type RetryAtStart, tryOnce } from "./ops/start-retry.ts";
+import { storeTarget } from "./ops/startup.ts";
 import { createRequestBudget } from "./puffle/budget.ts";
 import { createPuffleClient } from "./puffle/client.ts";
 import { createSlackApp, type SlackApp } from "./slack/app.ts";
@@ -53,6 +55,8 @@ export interface BotOptions {
   http?: HttpServer;
   /** Overrides the generated replica name (tests). */
   replicaId?: string;
+  /** How an unreachable store or Slack is tried again at start (main.ts: for at most 30 s); default once. */
+  retryAtStart?: RetryAtStart;
 }
 
 /** host:pid:random, unique among replicas, readable in logs. */
@@ -68,9 +72,15 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
   if (config.slack.mode === "http") http.expect("/slack/events");
   if (config.slack.oauth) http.expect(INSTALL_PATH, REDIRECT_PATH);
   const port = http.port ?? (await http.listen(config.port));
+  logger.info({ port }, "http.listening");
+  const retryAtStart = options.retryAtStart ?? tryOnce;
   let store: Store;
   try {
-    store = await openStore(config.databaseUrl, { logger: logger.child({ component: "store" }) });
+    store = await retryAtStart(
+      storeTarget(config.databaseUrl),
+      () => openStore(config.databaseUrl, { logger: logger.child({ component: "store" }) }),
+      (late) => void late.close().catch(() => {}),
+    );
   } catch (error) {
     if (!options.http) await http.close();
     throw error;
@@ -169,6 +179,7 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
       clock,
       ...(options.slackRetryConfig ? { retryConfig: options.slackRetryConfig } : {}),
       oauth,
+      retryAtStart,
     });
   } catch (error) {
     await accounts.close();
@@ -181,7 +192,14 @@ export async function startBot(config: Config, options: BotOptions): Promise<Bot
     http.route("GET", INSTALL_PATH, oauth.pages.install);
     http.route("GET", REDIRECT_PATH, oauth.pages.redirect);
   }
-  await slack.start();
+  try {
+    await slack.start();
+  } catch (error) {
+    await accounts.close();
+    await store.close();
+    if (!options.http) await http.close();
+    throw error;
+  }
   const taken = await drafting.start();
   if (taken > 0) logger.info({ threads: taken }, "turns.resumed");
   http.setReadiness(async () => {

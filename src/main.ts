@@ -1,13 +1,16 @@
 import { startBot } from "./bot.ts";
-import { ConfigError, loadConfig } from "./config.ts";
+import { ConfigError, parseConfig, readEnvironment } from "./config.ts";
 import { createLogger, exitAfterLogs } from "./logger.ts";
-import { SlackAuthError } from "./slack/app.ts";
+import { createStartRetry, DOCTOR_HINT, StartFailedError, startRetryLimitFrom } from "./ops/start-retry.ts";
+import { configSecrets, startupFields } from "./ops/startup.ts";
+import { storeKindOf } from "./store/index.ts";
 
 /** `npm start`: read the config, start the bot, stop cleanly on SIGTERM/SIGINT. */
 async function main() {
-  let config: ReturnType<typeof loadConfig>;
+  const env = readEnvironment();
+  let config: ReturnType<typeof parseConfig>;
   try {
-    config = loadConfig();
+    config = parseConfig(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(
@@ -18,10 +21,9 @@ async function main() {
     }
     throw error;
   }
-  const logger = createLogger({
-    level: config.logLevel,
-    secrets: [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.puffle.apiKey],
-  });
+  const logger = createLogger({ level: config.logLevel, secrets: configSecrets(config) });
+  // Said before anything is reached, so a start that hangs or fails has already told where it was going.
+  logger.info(startupFields(config), "bot.starting");
   // The last lines before a crash say what happened: write them before the process ends.
   process.on("uncaughtException", (error) => {
     logger.fatal({ err: error.stack ?? error.message }, "process.uncaught_exception");
@@ -36,10 +38,20 @@ async function main() {
   });
   let bot: Awaited<ReturnType<typeof startBot>>;
   try {
-    bot = await startBot(config, { logger });
+    bot = await startBot(config, {
+      logger,
+      retryAtStart: createStartRetry({ logger, limitMs: startRetryLimitFrom(env) }),
+    });
   } catch (error) {
-    const message = error instanceof SlackAuthError ? error.message : (error as Error).message;
-    logger.fatal({ err: message }, "bot.start_failed");
+    // What failed (and where, when it was out of reach), then where to look next.
+    const where =
+      error instanceof StartFailedError
+        ? { target: error.target, host: error.host, reason: error.reason, try: error.tries }
+        : {};
+    logger.fatal(
+      { err: error instanceof Error ? error.message : String(error), ...where, help: DOCTOR_HINT },
+      "bot.start_failed",
+    );
     // Whatever opened before the failure (a socket, a timer) must not keep a broken bot alive.
     exitAfterLogs(logger, 1);
   }
@@ -48,7 +60,7 @@ async function main() {
       mode: config.slack.mode,
       port: bot.port,
       realtime: Boolean(config.triggerApiUrl),
-      store: config.databaseUrl.split(":")[0],
+      store: storeKindOf(config.databaseUrl),
     },
     "bot.ready",
   );

@@ -4,7 +4,7 @@ import type { BudgetStore } from "../puffle/budget-store.ts";
 import type { HomeViewers } from "../slack/home/viewers.ts";
 import type { SlackMessageStore } from "../slack/message-store.ts";
 import type { InstallationRecords, OAuthStates } from "../slack/oauth/records.ts";
-import type { StoreLogger } from "./postgres/pool.ts";
+import { describeTarget, type StoreLogger } from "./postgres/pool.ts";
 import { createPostgresStore } from "./postgres/store.ts";
 import { createSqliteStore } from "./sqlite/store.ts";
 
@@ -55,4 +55,10 @@ export async function openStore(databaseUrl: string, options: OpenStoreOptions =
 /** "sqlite" or "postgres", for logs; never the URL, which may hold a password. */
 export function storeKindOf(databaseUrl: string): string {
   return POSTGRES.test(databaseUrl) ? "postgres" : databaseUrl.startsWith("sqlite:") ? "sqlite" : "unknown";
+}
+
+/** Where the store is, for logs: host:port/database for PostgreSQL (never the user or password), the path for SQLite. */
+export function storeLocationOf(databaseUrl: string): string {
+  if (POSTGRES.test(databaseUrl)) return describeTarget(databaseUrl);
+  return databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : "(unknown)";
 }

@@ -97,6 +97,8 @@ export interface FakeSlack {
 
   /** The next `times` calls to `method` get HTTP 429 with Retry-After. */
   rateLimit(method: string, options: RateLimitOptions): void;
+  /** The next `times` calls to `method` answer HTTP `status` (e.g. 503, a load balancer in trouble). */
+  failHttp(method: string, status: number, times?: number): void;
   /** The next `times` calls to `method` answer `{ ok: false, error }`. */
   failNext(method: string, error: string, times?: number): void;
   /**

@@ -280,6 +280,10 @@ class FakeSlackServer implements FakeSlack {
     this.#faults.add(method, times, new ApiFailure(slackError("ratelimited"), 429, headers));
   }
 
+  failHttp(method: string, status: number, times = 1): void {
+    this.#faults.add(method, times, new ApiFailure(slackError("service_unavailable"), status));
+  }
+
   failNext(method: string, error: string, times = 1): void {
     this.#faults.add(method, times, failure(error));
   }
