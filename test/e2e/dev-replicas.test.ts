@@ -7,13 +7,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { startDevFront } from "../../scripts/dev-front.ts";
+import { typescriptArgs } from "../support/bot-process.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { botReplies, DANA, visibleText } from "../support/harness.ts";
 import { freshPostgresDatabase, type TestDatabase } from "../support/postgres.ts";
 import { appMentionEvent, createSlackRequester } from "../support/slack-requests.ts";
 
 // `npm run dev -- --replicas N`: N bot processes on one PostgreSQL database and one emulator.
-const root = new URL("../../", import.meta.url).pathname;
+const _root = new URL("../../", import.meta.url).pathname;
 const SECRET = "dev-replicas-signing-secret-0123";
 
 let slack: FakeSlack;
@@ -34,7 +35,7 @@ interface DevRun {
 }
 
 function runDev(args: string[], env: Record<string, string>): DevRun {
-  const child = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "scripts/dev.ts"), ...args], {
+  const child = spawn(process.execPath, typescriptArgs("scripts/dev.ts", ...args), {
     cwd: mkdtempSync(join(tmpdir(), "dev-replicas-")),
     env: { PATH: process.env.PATH, ...env },
   });

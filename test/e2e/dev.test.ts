@@ -4,10 +4,11 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { typescriptArgs } from "../support/bot-process.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { appMentionEvent, createSlackRequester } from "../support/slack-requests.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
+const _root = new URL("../../", import.meta.url).pathname;
 let slack: FakeSlack;
 beforeAll(async () => {
   slack = await startFakeSlack();
@@ -42,7 +43,7 @@ describe("npm run dev", () => {
         "DEV_DATABASE_URL=sqlite::memory:",
       ].join("\n"),
     );
-    const child = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "scripts/dev.ts")], {
+    const child = spawn(process.execPath, typescriptArgs("scripts/dev.ts"), {
       cwd,
       env: { PATH: process.env.PATH },
     });

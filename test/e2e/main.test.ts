@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../../emulator/server.ts";
-import { spawnBot } from "../support/bot-process.ts";
+import { spawnBot, typescriptArgs } from "../support/bot-process.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
 import { fakesEnv, SIGNING_SECRET } from "../support/harness.ts";
 
-const root = new URL("../../", import.meta.url).pathname;
+const _root = new URL("../../", import.meta.url).pathname;
 let slack: FakeSlack;
 let emulator: Emulator;
 beforeAll(async () => {
@@ -22,7 +22,7 @@ afterAll(async () => {
 
 /** Runs src/main.ts (what `npm start` runs, before compiling) in an empty directory with `env`. */
 function runMain(env: Record<string, string>) {
-  const child = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "src/main.ts")], {
+  const child = spawn(process.execPath, typescriptArgs("src/main.ts"), {
     cwd: mkdtempSync(join(tmpdir(), "main-")),
     env: { PATH: process.env.PATH ?? "", ...env },
   });

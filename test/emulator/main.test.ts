@@ -1,9 +1,9 @@
 // `npm run emulator` as a process: its banner names the real port and key, and the three quick-start
 // commands it prints work as printed (run here through fetch, so curl need not be installed).
 import { type ChildProcess, spawn } from "node:child_process";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { quickStart } from "../../emulator/banner.ts";
+import { typescriptArgs } from "../support/bot-process.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 let child: ChildProcess | undefined;
@@ -14,7 +14,7 @@ afterEach(() => {
 });
 
 function startMain(args: string[]): Promise<string> {
-  const started = spawn(join(root, "node_modules/.bin/tsx"), [join(root, "emulator/main.ts"), ...args], {
+  const started = spawn(process.execPath, typescriptArgs("emulator/main.ts", ...args), {
     cwd: root,
     env: { PATH: process.env.PATH },
   });

@@ -22,9 +22,18 @@ export interface BotProcess {
 
 const root = new URL("../../", import.meta.url).pathname;
 
-export function spawnBot(env: Record<string, string>, options: { cwd?: string } = {}): BotProcess {
+/**
+ * Node's arguments to run a TypeScript file of the repo directly, through tsx's loader rather than its
+ * command-line wrapper: a signal sent to the child then reaches the script itself, as it would in
+ * production (the wrapper relays signals and may kill a script that takes a moment to answer one).
+ */
+export function typescriptArgs(script: string, ...args: string[]): string[] {
   const loader = pathToFileURL(join(root, "node_modules/tsx/dist/loader.mjs")).href;
-  const child = spawn(process.execPath, ["--import", loader, join(root, "src/main.ts")], {
+  return ["--import", loader, join(root, script), ...args];
+}
+
+export function spawnBot(env: Record<string, string>, options: { cwd?: string } = {}): BotProcess {
+  const child = spawn(process.execPath, typescriptArgs("src/main.ts"), {
     cwd: options.cwd ?? mkdtempSync(join(tmpdir(), "bot-")),
     env: { PATH: process.env.PATH ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"],
