@@ -29,7 +29,7 @@ const FORBIDDEN: Record<string, string[]> = {
 };
 
 /** Modules every layer may use, which therefore use no other module of ours. */
-const LEAVES = ["config.ts", "logger.ts", "clock.ts"];
+const LEAVES = ["config.ts", "config-schema.ts", "logger.ts", "clock.ts"];
 
 describe("layers", () => {
   it("puffle knows nothing of drafting or Slack; drafting nothing of Slack; nothing imports the emulator", () => {
@@ -52,7 +52,9 @@ describe("layers", () => {
     const problems: string[] = [];
     for (const leaf of LEAVES) {
       for (const spec of importsOf(join(root, leaf))) {
-        if (spec.startsWith(".")) problems.push(`${leaf} imports ${spec}`);
+        // The configuration is two files: the variables' schema and how they go together.
+        if (spec.startsWith(".") && !(leaf === "config.ts" && spec === "./config-schema.ts"))
+          problems.push(`${leaf} imports ${spec}`);
       }
     }
     expect(problems).toEqual([]);
