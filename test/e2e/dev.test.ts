@@ -1,11 +1,11 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { typescriptArgs } from "../support/bot-process.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { freePort } from "../support/free-port.ts";
 import { appMentionEvent, createSlackRequester } from "../support/slack-requests.ts";
 
 const _root = new URL("../../", import.meta.url).pathname;
@@ -14,15 +14,6 @@ beforeAll(async () => {
   slack = await startFakeSlack();
 });
 afterAll(() => slack.close());
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 describe("npm run dev", () => {
   it("reads .env, says what it starts, runs the bot against the emulator with readable logs, answers a mention, and stops on Ctrl+C", async () => {

