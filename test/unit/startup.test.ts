@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { parseConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/logger.ts";
 import { configSecrets, startupFields, storeTarget } from "../../src/ops/startup.ts";
-import { slackTarget } from "../../src/slack/app.ts";
+import { slackTarget } from "../../src/slack/start-calls.ts";
 
 const single = {
   SLACK_BOT_TOKEN: "xoxb-1111-2222-abcdefabcdef",
