@@ -31,6 +31,9 @@ async function main() {
     taskDelayMs: 3000,
     taskJitterMs: 3000,
     realtimeHoldMs: 20_000,
+    // The card and flight sections measure the status-message path: runs that stream their replies
+    // make turn 1's answer a streamed message instead of an edit of the status message.
+    streams: false,
     seed: 7,
   });
   try {
