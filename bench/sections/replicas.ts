@@ -94,6 +94,8 @@ async function underLoad(
       ackP50Ms: round(percentile(events.latencies, 50), 2),
       ackP99Ms: round(percentile(events.latencies, 99), 2),
       ackMaxMs: round(Math.max(...events.latencies), 2),
+      /** Which events wait: new drafts (a thread created), replies in busy threads (a turn queued), chatter. */
+      ackP99ByKindMs: events.p99ByKind,
       turns: conversations.samples.length,
       cardP50Ms: round(percentile(latency.card, 50)),
       cardP95Ms: round(percentile(latency.card, 95)),
@@ -116,12 +118,14 @@ async function eventLoad(
 ) {
   const ratePerSecond = 50;
   const latencies: number[] = [];
+  const byKind: Record<"mention" | "reply" | "chatter", number[]> = { mention: [], reply: [], chatter: [] };
   const statuses: Record<number, number> = {};
   const start = performance.now();
   const sends: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {
     await sleep(Math.max(0, start + (i * 1000) / ratePerSecond - performance.now()));
     const thread = busy[i % busy.length] ?? { channel: `${prefix}BUSY0`, ts: "" };
+    const kind = i % 10 === 0 ? "mention" : i % 10 < 3 ? "reply" : "chatter";
     const send =
       i % 10 === 0
         ? mention(slack, requester, `${prefix}NEW${i}`, `new brief ${i}`)
@@ -139,10 +143,19 @@ async function eventLoad(
     sends.push(
       send.then((r) => {
         latencies.push(r.ackMs);
+        byKind[kind].push(r.ackMs);
         statuses[r.status] = (statuses[r.status] ?? 0) + 1;
       }),
     );
   }
   await Promise.all(sends);
-  return { latencies, statuses, achievedRate: round(total / ((performance.now() - start) / 1000)) };
+  const p99ByKind = Object.fromEntries(
+    Object.entries(byKind).map(([kind, values]) => [kind, round(percentile(values, 99), 2)]),
+  );
+  return {
+    latencies,
+    p99ByKind,
+    statuses,
+    achievedRate: round(total / ((performance.now() - start) / 1000)),
+  };
 }
