@@ -242,7 +242,8 @@ function report() {
       ],
       [
         "finish -> card p50, streamed vs not (same load)",
-        `${streamed.cardP50Ms} vs ${notStreamed.cardP50Ms} ms (p95 ${streamed.cardP95Ms} vs ${notStreamed.cardP95Ms}; fallbacks ${streamed.streamFallbacks})`,
+        `${streamed.cardP50Ms} vs ${notStreamed.cardP50Ms} ms (p95 ${streamed.cardP95Ms} vs ${notStreamed.cardP95Ms}; ` +
+          `card section, realtime: ${latency?.[0]?.cardP50Ms ?? "not run"} ms; stream fallbacks ${streamed.streamFallbacks})`,
         "",
         true,
       ],
@@ -328,19 +329,27 @@ function report() {
     if (limited)
       rows.push([
         `budget, PUFFLE_MAX_RPM=100, ${budget.turns} turns: most requests in a sliding minute`,
-        `${limited.maxPerSlidingMinute} (per minute ${limited.perCalendarMinute.join(", ")}; ${limited.tasksDispatched} dispatched, ${limited.turnsShown} done in ${limited.windowSeconds} s)`,
+        `${limited.maxPerSlidingMinute} (per minute ${limited.perCalendarMinute.join(", ")}; ${budgetMix(limited)})`,
         "<= 100",
         limited.maxPerSlidingMinute <= 100,
       ]);
     if (storm)
       rows.push([
         "budget, 429 storm (bot 200/min, Puffle 429 above 100/min): requests in a sliding minute",
-        `${storm.maxPerSlidingMinute} (${storm.refused429} refused with 429; per minute ${storm.perCalendarMinute.join(", ")}; ${storm.tasksDispatched} dispatched, ${storm.turnsShown} done in ${storm.windowSeconds} s)`,
+        `${storm.maxPerSlidingMinute} (${storm.refused429} refused with 429; per minute ${storm.perCalendarMinute.join(", ")}; ${budgetMix(storm)})`,
         "<= 200, no more than without 429s",
         storm.maxPerSlidingMinute <= 200,
       ]);
   }
   const restart = results.restart as RestartResult | undefined;
+  function budgetMix(run: Awaited<ReturnType<typeof benchBudget>>["runs"][number]) {
+    const routes = run.requestsByRoute;
+    return (
+      `${routes["sessions.create"] ?? 0} creates, ${routes["sessions.turn"] ?? 0} turns sent, ` +
+      `${routes["sessions.get"] ?? 0} reads; ${run.tasksCompleted} tasks done at Puffle, ` +
+      `${run.turnsShown} turns shown in ${run.windowSeconds} s`
+    );
+  }
   if (restart) {
     rows.push([
       `SIGKILL -> /readyz 200 (npm start, ${restart.kills} kills): p50 / p95`,
