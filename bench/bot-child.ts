@@ -70,7 +70,7 @@ async function main() {
       process.exit(0);
     }
   });
-  process.send?.({ ready: true, port: bot.port });
+  process.send?.({ ready: true, port: bot.port, replicaId: bot.replicaId });
 }
 
 main().catch((error: unknown) => {

@@ -48,8 +48,28 @@ export async function until<T>(
   }
 }
 
+/** until() for an asynchronous probe (a database query): one probe at a time. */
+export async function untilAsync<T>(
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
 export interface BotChild {
   port: number;
+  /** The bot's name among replicas (the lease owner it writes). */
+  replicaId: string;
+  pid: number;
+  /** Sends `signal` to the bot process and resolves when it has exited. */
+  kill(signal: NodeJS.Signals): Promise<void>;
   metrics(): Promise<Record<string, number>>;
   /** Memory after a full collection: what the turns really keep. */
   live(): Promise<Record<string, number> & { residentByKind?: Record<string, number> }>;
@@ -83,9 +103,20 @@ export async function startBotChild(env: Record<string, string>): Promise<BotChi
     });
   const ready = next<boolean>("ready");
   const port = next<number>("port");
+  const replicaId = next<string>("replicaId");
   await ready;
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
   return {
     port: await port,
+    replicaId: await replicaId,
+    pid: child.pid ?? 0,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
     async metrics() {
       const answer = next<Record<string, number>>("metrics");
       child.send({ cmd: "metrics" });
@@ -133,8 +164,13 @@ export function botEnv(
 }
 
 export function requesterFor(slack: FakeSlack, port: number): SlackRequester {
+  return requesterAt(slack, `http://127.0.0.1:${port}`);
+}
+
+/** Signed requests to `baseUrl` (a bot, or a front before several). */
+export function requesterAt(slack: FakeSlack, baseUrl: string): SlackRequester {
   return createSlackRequester({
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     signingSecret: SIGNING_SECRET,
     teamId: slack.teamId,
     botUserId: slack.botUserId,
@@ -163,6 +199,32 @@ export async function reply(
     messageEvent({ user: "U0BENCH", channel, text, ts: message.ts, thread_ts: threadTs }),
   );
   return { ackMs: performance.now() - started, status: response.status };
+}
+
+/** The channel a Web API call acts in (`assistant.threads.setStatus` names it `channel_id`). */
+export const channelOf = (call: { args: Record<string, unknown> }): unknown =>
+  call.args.channel ?? call.args.channel_id;
+
+/** The bot's GET /metrics, as `name{labels}` -> value (Prometheus text format). */
+export async function scrapeMetrics(port: number): Promise<Map<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (!line || line.startsWith("#")) continue;
+    const cut = line.lastIndexOf(" ");
+    values.set(line.slice(0, cut), Number(line.slice(cut + 1)));
+  }
+  return values;
+}
+
+/** The sum of a metric over the label sets that include every `labels` fragment (`outcome="done"`). */
+export function metricSum(values: Map<string, number>, name: string, ...labels: string[]): number {
+  let sum = 0;
+  for (const [key, value] of values) {
+    const bare = key.includes("{") ? key.slice(0, key.indexOf("{")) : key;
+    if (bare === name && labels.every((label) => key.includes(label))) sum += value;
+  }
+  return sum;
 }
 
 export const isCardPost = (call: { method: string; args: Record<string, unknown> }) =>
