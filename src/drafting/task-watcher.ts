@@ -4,7 +4,12 @@ import type { PuffleClient } from "../puffle/client.ts";
 import { ERROR_POLICY } from "../puffle/error-policy.ts";
 import { isPuffleError, type PuffleError } from "../puffle/errors.ts";
 import type { Session } from "../puffle/schemas.ts";
-import { createDurationModel, createPollSchedule, type DurationModel } from "./poll-schedule.ts";
+import {
+  createDurationModel,
+  createPollSchedule,
+  type DurationModel,
+  type DurationWindow,
+} from "./poll-schedule.ts";
 import { RealtimeBusyError, type RunRef, type RunSubscriber, type StreamReader } from "./realtime.ts";
 import { pickStreamKey, textOfChunk } from "./stream-chunks.ts";
 
@@ -135,7 +140,10 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
       let polls = 0;
       let readsAfterRealtimeEnd = 0;
       let failures = 0;
-      let lastBusyReadAt = request.startedAt;
+      let lastBusyReadAt: number | undefined;
+      /** The learned schedule's first read, when this watch began on it (realtime not following). */
+      let firstReadMs: number | undefined;
+      let window: DurationWindow | undefined;
       let last: Session | undefined;
       try {
         for (;;) {
@@ -147,16 +155,16 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
             return { type: "timed_out", session: session ?? last };
           }
           // After realtime says the run ended: read at once, then soon again if the row lags.
+          // A watch keeps the window it began with: its reads follow one plan (others' tasks end meanwhile).
+          if (polls === 0) {
+            window = durations.window(request.kind);
+            if (window && !realtimeAlive && !realtimeFinished) firstReadMs = schedule.firstRead(window);
+          }
           const delay = realtimeFinished
             ? readsAfterRealtimeEnd === 0
               ? 0
               : schedule.fastMs
-            : schedule.nextDelay({
-                elapsedMs: now - request.startedAt,
-                polls,
-                window: durations.window(request.kind),
-                realtimeAlive,
-              });
+            : schedule.nextDelay({ elapsedMs: now - request.startedAt, polls, window, realtimeAlive });
           const woken = await waitOrWake(Math.min(delay, request.deadlineAt - now));
           if (clock.now() >= request.deadlineAt && !woken) continue;
           const detectedBy = realtimeFinished ? "realtime" : "poll";
@@ -175,9 +183,28 @@ export function createTaskWatcher(options: TaskWatcherOptions): TaskWatcher {
 
       function finish(session: Session, detectedBy: "poll" | "realtime"): WatchResult {
         const end = clock.now();
-        // By polling we only know it ended between the last busy read and this one.
-        const estimate = detectedBy === "realtime" ? end : (end + lastBusyReadAt) / 2;
-        durations.record(request.kind, estimate - request.startedAt);
+        // By polling we only know it ended between the last busy read (if any) and this one.
+        if (detectedBy === "realtime") durations.record(request.kind, end - request.startedAt);
+        else
+          durations.recordPolled(request.kind, {
+            lastBusyMs: lastBusyReadAt === undefined ? undefined : lastBusyReadAt - request.startedAt,
+            doneMs: end - request.startedAt,
+            firstReadMs,
+            ...(firstReadMs === undefined
+              ? {}
+              : {
+                  reads: {
+                    made: polls,
+                    // Done at the first read: taken as ending then, as the duration model takes it.
+                    fixed: schedule.fixedReadsWithin(
+                      lastBusyReadAt === undefined
+                        ? end - request.startedAt
+                        : lastBusyReadAt - request.startedAt,
+                      end - request.startedAt,
+                    ),
+                  },
+                }),
+          });
         options.onCompletion?.(detectedBy);
         log.debug({ detectedBy, polls, ms: end - request.startedAt }, "watch.idle");
         return { type: "idle", session, detectedBy };
