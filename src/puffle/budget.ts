@@ -8,13 +8,22 @@ import type { BudgetStore } from "./budget-store.ts";
  *
  * Requests wait here in a queue; one pump per key reserves the next shared slot only while something
  * waits, sleeps until it, and then gives it to the most urgent request waiting at that moment: calls a
- * person or a dispatch waits on first (in order), then reads of the tasks most likely to have finished.
+ * person or a dispatch waits on first (in order, a new draft's session after the calls of drafts
+ * already under way), then reads of the tasks most likely to have finished.
  * So when the budget is short, polls stretch instead of bursting, and dispatches are never stuck behind
  * them. A 429 pauses the key on every replica until its Retry-After.
  */
 export interface RequestBudget {
-  /** Waits for a slot. `likelihood` marks a task read (higher = more likely finished); without it, first. */
-  take(request?: { likelihood?: () => number; signal?: AbortSignal | undefined }): Promise<void>;
+  /**
+   * Waits for a slot. `likelihood` marks a task read (higher = more likely finished); without it, first.
+   * `startsDraft` marks a call that opens a new draft's session: it waits behind the calls of drafts
+   * already under way, so when the budget is short, started drafts finish instead of all waiting.
+   */
+  take(request?: {
+    likelihood?: (() => number) | undefined;
+    startsDraft?: boolean;
+    signal?: AbortSignal | undefined;
+  }): Promise<void>;
   /** Puffle answered 429: no request for this key before `until`, here or on any replica. */
   pause(until: number): Promise<void>;
   /** Requests waiting here now. */
@@ -54,6 +63,7 @@ export function budgetSpacing(maxRpm: number): { intervalMs: number; toleranceMs
 interface Waiter {
   seq: number;
   likelihood: (() => number) | undefined;
+  startsDraft: boolean;
   enqueuedAt: number;
   resolve(): void;
   reject(error: unknown): void;
@@ -68,11 +78,18 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   let pausedUntil = 0;
   let lastStoreError = 0;
 
-  /** First the calls without a likelihood, in order; then the read most likely to find its task done. */
+  /**
+   * First the calls without a likelihood, in order (those of drafts under way before new drafts'); then
+   * the read most likely to find its task done.
+   */
   function mostUrgent(): Waiter | undefined {
     let best: { waiter: Waiter; score: number } | undefined;
     for (const waiter of queue) {
-      const score = waiter.likelihood ? safeScore(waiter.likelihood) : Number.POSITIVE_INFINITY;
+      const score = waiter.likelihood
+        ? safeScore(waiter.likelihood)
+        : waiter.startsDraft
+          ? Number.MAX_VALUE
+          : Number.POSITIVE_INFINITY;
       if (!best || score > best.score || (score === best.score && waiter.seq < best.waiter.seq)) {
         best = { waiter, score };
       }
@@ -126,6 +143,7 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
         const waiter: Waiter = {
           seq: seq++,
           likelihood: request.likelihood,
+          startsDraft: request.startsDraft ?? false,
           enqueuedAt: clock.now(),
           resolve: () => {
             signal?.removeEventListener("abort", onAbort);

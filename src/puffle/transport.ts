@@ -173,7 +173,11 @@ export function createTransport(options: TransportOptions) {
     for (let attemptNo = 1; ; attemptNo++) {
       try {
         // The budget wait comes before the attempt's own deadline starts.
-        await budget?.take({ likelihood: call.options?.likelihood, signal: call.options?.signal });
+        await budget?.take({
+          likelihood: call.options?.likelihood,
+          startsDraft: call.endpoint === "sessions.create",
+          signal: call.options?.signal,
+        });
         return await attempt(call, timeoutMs);
       } catch (error) {
         if (!isPuffleError(error)) throw error;

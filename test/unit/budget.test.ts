@@ -117,6 +117,29 @@ describe("the request budget of one key", () => {
     ]);
   });
 
+  it("a new draft's session waits behind the calls of drafts under way, so started drafts finish first", async () => {
+    const clock = new ManualClock();
+    const b = budget(clock, 100);
+    takeMany(b, clock, 4);
+    await clock.advance(0);
+    const order: string[] = [];
+    const take = (name: string, request: Parameters<RequestBudget["take"]>[0]) =>
+      void b.take(request).then(() => order.push(name));
+    take("create draft 2", { startsDraft: true });
+    take("create draft 3", { startsDraft: true });
+    take("read draft 0", { likelihood: () => 1 });
+    take("turn of draft 1", {});
+    take("campaign list for a picker", {});
+    await clock.advance(10 * 60_000);
+    expect(order).toEqual([
+      "turn of draft 1",
+      "campaign list for a picker",
+      "create draft 2",
+      "create draft 3",
+      "read draft 0",
+    ]);
+  });
+
   it("judges a read's likelihood when its slot comes, not when it was queued", async () => {
     const clock = new ManualClock();
     const b = budget(clock, 100);
