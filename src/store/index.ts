@@ -4,8 +4,8 @@ import type { BudgetStore } from "../puffle/budget-store.ts";
 import type { HomeViewers } from "../slack/home/viewers.ts";
 import type { SlackMessageStore } from "../slack/message-store.ts";
 import type { InstallationRecords, OAuthStates } from "../slack/oauth/records.ts";
-import { describeTarget, type StoreLogger } from "./postgres/pool.ts";
-import { createPostgresStore } from "./postgres/store.ts";
+import type { StoreLogger } from "./postgres/pool.ts";
+import { describeTarget } from "./postgres/target.ts";
 import { createSqliteStore } from "./sqlite/store.ts";
 
 /**
@@ -42,8 +42,11 @@ const POSTGRES = /^postgres(ql)?:\/\//i;
 export async function openStore(databaseUrl: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (databaseUrl.startsWith("sqlite:"))
     return createSqliteStore({ url: databaseUrl, exclusive: options.exclusive ?? true });
-  if (POSTGRES.test(databaseUrl))
+  if (POSTGRES.test(databaseUrl)) {
+    // Loaded only when used: a bot on SQLite never loads the PostgreSQL driver (memory).
+    const { createPostgresStore } = await import("./postgres/store.ts");
     return createPostgresStore({ url: databaseUrl, ...(options.logger ? { logger: options.logger } : {}) });
+  }
   // Name only the scheme: the rest of a database URL may carry a password.
   const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(databaseUrl)?.[0] ?? "(none)";
   throw new Error(

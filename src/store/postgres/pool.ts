@@ -4,6 +4,7 @@
  * error message: errors met while connecting are rebuilt from the host, port and database names.
  */
 import pg from "pg";
+import { describeTarget } from "./target.ts";
 
 /** The part of a logger the store uses (pino's Logger fits). */
 export interface StoreLogger {
@@ -74,17 +75,6 @@ export function createListenerClient(url: string, queryTimeoutMs: number): pg.Cl
     application_name: `${APPLICATION} wake-ups`,
     query_timeout: queryTimeoutMs,
   });
-}
-
-/** Where the URL points, without credentials: safe to show. */
-export function describeTarget(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "(default)";
-    return `${parsed.hostname || "localhost"}:${parsed.port || "5432"}/${database}`;
-  } catch {
-    return "(unparsable URL)";
-  }
 }
 
 function assertParsable(url: string): void {
@@ -161,3 +151,5 @@ export function isSessionTaken(error: unknown): boolean {
   const pgError = error as { code?: unknown; constraint?: unknown } | null;
   return pgError?.code === "23505" && pgError.constraint === "threads_session";
 }
+
+export { describeTarget };
