@@ -46,6 +46,14 @@ export interface RequestBudgetOptions {
 const BURST = 4;
 /** Spacing kept a little wider than the limit, so a request delayed on its way does not push a minute over. */
 const MARGIN = 1.01;
+/**
+ * A read of a task that has likely finished, passed over by this many calls of the first lane in a row,
+ * gets the next slot: when dispatches never stop coming (hundreds of new drafts on a short budget),
+ * finished work is still read and shown, at one slot in five.
+ */
+const READ_PASSED_OVER = 4;
+/** How likely finished a read must be for that (the share of past tasks that took no longer). */
+const READ_DUE = 0.5;
 /** When the store cannot hand out a slot, the pump tries again after this. */
 const STORE_RETRY_MS = 1000;
 
@@ -77,13 +85,17 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
   let pumping = false;
   let pausedUntil = 0;
   let lastStoreError = 0;
+  /** First-lane grants in a row while a read of a likely finished task waited. */
+  let readPassedOver = 0;
 
   /**
    * First the calls without a likelihood, in order (those of drafts under way before new drafts'); then
-   * the read most likely to find its task done.
+   * the read most likely to find its task done. A likely finished read passed over four times in a row
+   * goes next.
    */
   function mostUrgent(): Waiter | undefined {
     let best: { waiter: Waiter; score: number } | undefined;
+    let bestRead: { waiter: Waiter; score: number } | undefined;
     for (const waiter of queue) {
       const score = waiter.likelihood
         ? safeScore(waiter.likelihood)
@@ -93,7 +105,16 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
       if (!best || score > best.score || (score === best.score && waiter.seq < best.waiter.seq)) {
         best = { waiter, score };
       }
+      if (waiter.likelihood && score >= READ_DUE && (!bestRead || score > bestRead.score))
+        bestRead = { waiter, score };
     }
+    if (!best?.waiter.likelihood && bestRead) {
+      if (readPassedOver >= READ_PASSED_OVER) {
+        readPassedOver = 0;
+        return bestRead.waiter;
+      }
+      readPassedOver++;
+    } else if (best?.waiter.likelihood) readPassedOver = 0;
     return best?.waiter;
   }
 

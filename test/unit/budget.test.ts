@@ -140,6 +140,33 @@ describe("the request budget of one key", () => {
     ]);
   });
 
+  it("while dispatches keep coming, a read of a likely finished task still gets one slot in five", async () => {
+    const clock = new ManualClock();
+    const b = budget(clock, 100);
+    takeMany(b, clock, 4);
+    await clock.advance(0);
+    const order: string[] = [];
+    void b.take({ likelihood: () => 0.9 }).then(() => order.push("due read"));
+    void b.take({ likelihood: () => 0.1 }).then(() => order.push("young read"));
+    for (let i = 1; i <= 10; i++) void b.take().then(() => order.push(`dispatch ${i}`));
+    await clock.advance(10 * 60_000);
+    expect(order).toEqual([
+      "dispatch 1",
+      "dispatch 2",
+      "dispatch 3",
+      "dispatch 4",
+      "due read",
+      "dispatch 5",
+      "dispatch 6",
+      "dispatch 7",
+      "dispatch 8",
+      "dispatch 9",
+      "dispatch 10",
+      // A read not yet likely done waits for the dispatches, as before.
+      "young read",
+    ]);
+  });
+
   it("judges a read's likelihood when its slot comes, not when it was queued", async () => {
     const clock = new ManualClock();
     const b = budget(clock, 100);
