@@ -1,11 +1,12 @@
 import type { WebClient } from "@slack/web-api";
 import type { StepChoice } from "../../drafting/store.ts";
+import { ACK_BUDGET_MS, settlesWithin } from "../ack-budget.ts";
 import { INPUTS } from "../ids.ts";
 import type { ListenerDeps } from "../listeners/deps.ts";
 import type { PickerMetadata } from "../listeners/picker.ts";
 import { noticeModal } from "../render/prompts.ts";
 import { slackErrorCode } from "../slack-errors.ts";
-import { ACK_BUDGET_MS, settlesWithin, type ViewAck } from "./answers.ts";
+import type { ViewAck } from "./answers.ts";
 import { KEY_ANSWERS } from "./modals.ts";
 
 /**

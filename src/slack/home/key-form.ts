@@ -1,11 +1,12 @@
 import type { App, ViewSubmitAction } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
+import { ACK_BUDGET_MS, settlesWithin } from "../ack-budget.ts";
 import { INPUTS, VIEWS } from "../ids.ts";
 import type { ListenerDeps } from "../listeners/deps.ts";
 import type { ModalView } from "../render/modals.ts";
 import { noticeModal } from "../render/prompts.ts";
 import { slackErrorCode } from "../slack-errors.ts";
-import { ACK_BUDGET_MS, settlesWithin, type ViewAck, type ViewAnswer } from "./answers.ts";
+import type { ViewAck, ViewAnswer } from "./answers.ts";
 import { checkingModal, connectedModal, KEY_ANSWERS, KEY_TITLE, readKey, readKeyMetadata } from "./modals.ts";
 
 /**

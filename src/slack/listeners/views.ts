@@ -1,6 +1,7 @@
 import type { App } from "@slack/bolt";
 import type { WebClient } from "@slack/web-api";
 import type { StepChoice } from "../../drafting/store.ts";
+import { ACK_BUDGET_MS, settlesWithin } from "../ack-budget.ts";
 import type { ViewAnswer } from "../home/answers.ts";
 import { submitWorkspaceDefault } from "../home/default-step.ts";
 import { VIEWS } from "../ids.ts";
@@ -17,24 +18,6 @@ import { readPickerMetadata } from "./picker.ts";
  * Modal submissions. Metadata carries identifiers only and is checked again here; form
  * problems go back to the modal as field errors; everything slow happens after the ack.
  */
-/** How long a submission may wait for Puffle before the modal is closed anyway (Slack allows 3 s). */
-const ACK_BUDGET_MS = 2000;
-
-/** Whether `promise` settles within `ms`, and with what. */
-async function settlesWithin<T>(
-  promise: Promise<T>,
-  ms: number,
-): Promise<{ settled: true; value: T } | { settled: false }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<{ settled: false }>((resolve) => {
-    timer = setTimeout(() => resolve({ settled: false }), ms);
-  });
-  try {
-    return await Promise.race([promise.then((value) => ({ settled: true as const, value })), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export function registerViewListeners(app: App, deps: ListenerDeps): void {
   app.view(VIEWS.picker, async ({ ack, view, body, client }) => {
