@@ -1,4 +1,5 @@
 import type { ThreadPatch, ThreadRecord, TurnPatch, TurnRecord } from "../drafting/store.ts";
+import type { WorkspaceRecord } from "../drafting/workspaces.ts";
 
 /**
  * Record field -> column, shared by every store kind. Typed as complete records so a field added to
@@ -95,4 +96,32 @@ export function setFields<K extends string>(
   patch: Readonly<Partial<Record<K, unknown>>>,
 ): K[] {
   return fields.filter((field) => patch[field] !== undefined);
+}
+
+/** A workspace row as both stores select it (columns aliased to these names). */
+export interface WorkspaceRow {
+  teamId: string;
+  puffleKeyEncrypted: string | null;
+  puffleKeyLast4: string | null;
+  puffleKeySetBy: string | null;
+  puffleKeySetAt: number | null;
+  defaultCampaignId: string | null;
+  defaultNodeId: string | null;
+  defaultSetBy: string | null;
+}
+
+/** A workspace row as the port's record: the default step is a pair or nothing. */
+export function workspaceRecordOf(row: WorkspaceRow): WorkspaceRecord {
+  return {
+    teamId: row.teamId,
+    puffleKeyEncrypted: row.puffleKeyEncrypted,
+    puffleKeyLast4: row.puffleKeyLast4,
+    puffleKeySetBy: row.puffleKeySetBy,
+    puffleKeySetAt: row.puffleKeySetAt,
+    defaultStep:
+      row.defaultCampaignId && row.defaultNodeId
+        ? { campaignId: row.defaultCampaignId, nodeId: row.defaultNodeId }
+        : null,
+    defaultSetBy: row.defaultSetBy,
+  };
 }

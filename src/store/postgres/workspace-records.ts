@@ -5,11 +5,13 @@
  * by PostgreSQL once the other replica's write commits) and an install state (a DELETE that answers
  * the row only to the replica that removed it).
  */
+
 import type pg from "pg";
 import type { WorkspaceRecord, WorkspaceStore } from "../../drafting/workspaces.ts";
 import type { BudgetStore } from "../../puffle/budget-store.ts";
 import type { HomeViewers } from "../../slack/home/viewers.ts";
 import type { InstallationRecords, InstallationRow, OAuthStates } from "../../slack/oauth/records.ts";
+import { type WorkspaceRow, workspaceRecordOf } from "../columns.ts";
 import { run, type Statement } from "./queries.ts";
 
 export type PostgresWorkspaceRecords = WorkspaceStore &
@@ -17,17 +19,6 @@ export type PostgresWorkspaceRecords = WorkspaceStore &
   OAuthStates &
   HomeViewers &
   BudgetStore;
-
-interface WorkspaceRow {
-  teamId: string;
-  puffleKeyEncrypted: string | null;
-  puffleKeyLast4: string | null;
-  puffleKeySetBy: string | null;
-  puffleKeySetAt: number | null;
-  defaultCampaignId: string | null;
-  defaultNodeId: string | null;
-  defaultSetBy: string | null;
-}
 
 /** Every statement, named (prepared once per connection); exported so a test can read them. */
 export const WORKSPACE_QUERIES = {
@@ -164,18 +155,7 @@ export function postgresWorkspaceRecords(pool: pg.Pool): PostgresWorkspaceRecord
     async getWorkspace(teamId): Promise<WorkspaceRecord | undefined> {
       const row = await first<WorkspaceRow>(Q.workspace, [teamId]);
       if (!row) return undefined;
-      return {
-        teamId: row.teamId,
-        puffleKeyEncrypted: row.puffleKeyEncrypted,
-        puffleKeyLast4: row.puffleKeyLast4,
-        puffleKeySetBy: row.puffleKeySetBy,
-        puffleKeySetAt: row.puffleKeySetAt,
-        defaultStep:
-          row.defaultCampaignId && row.defaultNodeId
-            ? { campaignId: row.defaultCampaignId, nodeId: row.defaultNodeId }
-            : null,
-        defaultSetBy: row.defaultSetBy,
-      };
+      return workspaceRecordOf(row);
     },
     async setPuffleKey(teamId, key, setBy, now) {
       await exec(Q.setKey, [teamId, key.encrypted, key.last4, setBy, now]);

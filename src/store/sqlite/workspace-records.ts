@@ -3,6 +3,7 @@ import type { WorkspaceRecord, WorkspaceStore } from "../../drafting/workspaces.
 import type { BudgetStore } from "../../puffle/budget-store.ts";
 import type { HomeViewers } from "../../slack/home/viewers.ts";
 import type { InstallationRecords, InstallationRow, OAuthStates } from "../../slack/oauth/records.ts";
+import { type WorkspaceRow, workspaceRecordOf } from "../columns.ts";
 
 /** Workspaces, installations, install states, Home viewers and the request budget on SQLite (migration 4). */
 export type SqliteWorkspaceRecords = WorkspaceStore &
@@ -10,17 +11,6 @@ export type SqliteWorkspaceRecords = WorkspaceStore &
   OAuthStates &
   HomeViewers &
   BudgetStore;
-
-interface WorkspaceRow {
-  teamId: string;
-  puffleKeyEncrypted: string | null;
-  puffleKeyLast4: string | null;
-  puffleKeySetBy: string | null;
-  puffleKeySetAt: number | null;
-  defaultCampaignId: string | null;
-  defaultNodeId: string | null;
-  defaultSetBy: string | null;
-}
 
 const INSTALLATION_SELECT =
   "SELECT install_key AS installKey, team_id AS teamId, enterprise_id AS enterpriseId, " +
@@ -118,18 +108,7 @@ export function sqliteWorkspaceRecords(db: Database.Database): SqliteWorkspaceRe
     async getWorkspace(teamId): Promise<WorkspaceRecord | undefined> {
       const row = s.workspace.get(teamId);
       if (!row) return undefined;
-      return {
-        teamId: row.teamId,
-        puffleKeyEncrypted: row.puffleKeyEncrypted,
-        puffleKeyLast4: row.puffleKeyLast4,
-        puffleKeySetBy: row.puffleKeySetBy,
-        puffleKeySetAt: row.puffleKeySetAt,
-        defaultStep:
-          row.defaultCampaignId && row.defaultNodeId
-            ? { campaignId: row.defaultCampaignId, nodeId: row.defaultNodeId }
-            : null,
-        defaultSetBy: row.defaultSetBy,
-      };
+      return workspaceRecordOf(row);
     },
     async setPuffleKey(teamId, key, setBy, now) {
       s.setKey.run(teamId, key.encrypted, key.last4, setBy, now);
