@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { SEED } from "../../emulator/seed.ts";
 import { type Emulator, type RequestEvent, startEmulator } from "../../emulator/server.ts";
 import { systemClock } from "../../src/clock.ts";
 import { createLogger } from "../../src/logger.ts";
@@ -64,6 +65,21 @@ describe("the Puffle request budget across replicas", () => {
     // A burst of four, then one per interval: 36 intervals between the first and the last (less a little
     // for requests that spent longer on their way), where unbudgeted they would all arrive at once.
     expect((times.at(-1) as number) - (times[0] as number)).toBeGreaterThanOrEqual(36 * intervalMs * 0.95);
+  });
+
+  it("a draft under way sends its turn before the sessions of newer drafts are created", async () => {
+    const client = await replica("drafts-first", 600);
+    const step = { campaign_id: SEED.draftCampaign.id, node_id: SEED.draftCampaign.emailNodeId };
+    const first = await client.createSession(step);
+    // The idle key's burst is spent, then six new drafts queue their sessions, then the first draft's turn.
+    await Promise.all(Array.from({ length: 4 }, () => client.listCampaigns()));
+    seen = [];
+    const creates = Array.from({ length: 6 }, () => client.createSession(step));
+    const turn = client.sendTurn(first.id, { message: "Intro email for VPs of Sales" });
+    await Promise.all([...creates, turn]);
+    const order = seen.map((r) => r.route).filter((route) => route !== "campaigns.list");
+    expect(order.indexOf("sessions.turn")).toBe(0);
+    expect(order.filter((route) => route === "sessions.create")).toHaveLength(6);
   });
 
   it("a 429 seen by one replica pauses the key for both until Retry-After; the call goes through after", async () => {
