@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createDurationModel, createPollSchedule } from "../../src/drafting/poll-schedule.ts";
+import {
+  createDurationModel,
+  createPollSchedule,
+  type DurationWindow,
+} from "../../src/drafting/poll-schedule.ts";
 
 describe("poll schedule", () => {
   const schedule = createPollSchedule({ baseMs: 2000 });
@@ -77,6 +81,33 @@ describe("poll schedule", () => {
   });
 });
 
+/** The same durations for every run of a simulation. */
+function seededRandom(): () => number {
+  let seed = 7;
+  return () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+}
+
+/** One watch by `plan` of a task taking `duration` ms: the reads, when the last found it running, when done. */
+function watch(
+  plan: ReturnType<typeof createPollSchedule>,
+  window: DurationWindow | undefined,
+  duration: number,
+) {
+  let elapsed = 0;
+  let polls = 0;
+  let lastBusyMs: number | undefined;
+  for (;;) {
+    elapsed += plan.nextDelay({ elapsedMs: elapsed, polls, window, realtimeAlive: false });
+    polls++;
+    if (elapsed >= duration) break;
+    lastBusyMs = elapsed;
+  }
+  return { elapsed, polls, lastBusyMs };
+}
+
 /**
  * Watches as the task watcher runs them, learning only what polling shows: 30 tasks at a time (as many
  * threads waiting at once), each recorded by its bracket (last read running, read done), or by its
@@ -85,11 +116,7 @@ describe("poll schedule", () => {
 function learnByPolling(mode: "learned" | "fixed", low: number, high: number, rounds: number) {
   const model = createDurationModel();
   const plan = createPollSchedule({ baseMs: 2000, mode });
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
+  const random = seededRandom();
   const steady = { reads: 0, late: [] as number[], tasks: 0 };
   for (let round = 0; round < rounds; round++) {
     const window = model.window("chat");
@@ -97,15 +124,7 @@ function learnByPolling(mode: "learned" | "fixed", low: number, high: number, ro
     for (let task = 0; task < 30; task++) {
       const duration = low + random() * (high - low);
       const firstReadMs = window ? plan.firstRead(window) : undefined;
-      let elapsed = 0;
-      let polls = 0;
-      let lastBusyMs: number | undefined;
-      for (;;) {
-        elapsed += plan.nextDelay({ elapsedMs: elapsed, polls, window, realtimeAlive: false });
-        polls++;
-        if (elapsed >= duration) break;
-        lastBusyMs = elapsed;
-      }
+      const { elapsed, polls, lastBusyMs } = watch(plan, window, duration);
       // The first rounds are the plain schedule while durations are learned.
       if (round >= 3) {
         steady.reads += polls;
@@ -135,11 +154,7 @@ function learnByPolling(mode: "learned" | "fixed", low: number, high: number, ro
 function conversations(mode: "learned" | "fixed", low: number, high: number, turns: number) {
   const model = createDurationModel();
   const plan = createPollSchedule({ baseMs: 2000, mode });
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
-    return seed / 2_147_483_648;
-  };
+  const random = seededRandom();
   const starts = Array.from({ length: 30 }, (_, thread) => ({ at: thread * 100, turn: 0 }));
   const ended: { at: number; seen: Parameters<typeof model.recordPolled>[1] }[] = [];
   const late: number[] = [];
@@ -156,15 +171,7 @@ function conversations(mode: "learned" | "fixed", low: number, high: number, tur
     const window = model.window("chat");
     const firstReadMs = window && mode === "learned" ? plan.firstRead(window) : undefined;
     const duration = low + random() * (high - low);
-    let elapsed = 0;
-    let polls = 0;
-    let lastBusyMs: number | undefined;
-    for (;;) {
-      elapsed += plan.nextDelay({ elapsedMs: elapsed, polls, window, realtimeAlive: false });
-      polls++;
-      if (elapsed >= duration) break;
-      lastBusyMs = elapsed;
-    }
+    const { elapsed, polls, lastBusyMs } = watch(plan, window, duration);
     reads += polls;
     late.push(elapsed - duration);
     const fixed = plan.fixedReadsWithin(lastBusyMs ?? elapsed, elapsed);
